@@ -1,0 +1,262 @@
+"""THE authorisation point: one gate every access to personal data goes through.
+
+``Gate.access`` opens a transaction, decides the request with :func:`policy.decide`
+against the space's current status (read inside that same transaction, so a
+suspension or erasure takes effect on the very next request), hands the caller the
+space's keys only when allowed, and appends the audit event to the space's chain in
+the same transaction as the access itself. Refusals and failures are audited too, in
+their own transaction, since the refused work is rolled back.
+
+Interfaces never get the keys or the store: they get a :class:`SpaceView`
+(``selfdata.access.view``) whose every method goes through ``Gate.access``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from selfdata.access.actors import Actor
+from selfdata.access.policy import AccessRequest, Decision, SpaceStatus, decide
+from selfdata.audit import AuditEvent, append_event
+from selfdata.blobs import BlobStore
+from selfdata.clock import Clock
+from selfdata.crypto import KeyProvider, MasterKeyring, SpaceKeys
+from selfdata.db.tables import spaces
+from selfdata.doctypes import DoctypeRegistry
+from selfdata.errors import AccessDenied, CryptoError, NotFound, SelfdataError
+from selfdata.settings import Settings
+from selfdata.store.keys import KeyStore
+from selfdata.store.purge import purge_space
+from selfdata.store.types import to_ms
+
+__all__ = ["Access", "Gate"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Access:
+    """An allowed access in progress: the connection, the space's keys, and what the
+    audit event will say (filled in by the operation as it learns it)."""
+
+    conn: Connection
+    keys: SpaceKeys
+    request: AccessRequest
+    decision: Decision
+    now_ms: int
+    count: int | None = None
+    target: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    audited: bool = True
+
+    def note(self, *, count: int | None = None, target: str | None = None, **detail: Any) -> None:
+        if count is not None:
+            self.count = count
+        if target is not None:
+            self.target = target
+        self.detail.update(detail)
+
+
+class Gate:
+    def __init__(
+        self,
+        engine: Engine,
+        key_provider: KeyProvider,
+        blobs: BlobStore,
+        doctypes: DoctypeRegistry,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self.engine = engine
+        self.key_provider = key_provider
+        self._keyring: MasterKeyring | None = None
+        self.keys = KeyStore(self.keyring)
+        self.blobs = blobs
+        self.doctypes = doctypes
+        self.clock = clock
+        self.settings = settings
+
+    def keyring(self) -> MasterKeyring:
+        if self._keyring is None:
+            self._keyring = self.key_provider.load()
+        return self._keyring
+
+    def now_ms(self) -> int:
+        return to_ms(self.clock.now())
+
+    # -- the one road to the data ------------------------------------------------
+
+    def _status(self, conn: Connection, space_id: str) -> SpaceStatus:
+        value = conn.execute(select(spaces.c.status).where(spaces.c.id == space_id)).scalar()
+        return value if value in ("active", "suspended", "erased") else "missing"  # type: ignore[return-value]
+
+    @contextmanager
+    def access(
+        self,
+        request: AccessRequest,
+        *,
+        resolve_doctype: Callable[[Connection], str] | None = None,
+        audited: bool = True,
+    ) -> Iterator[Access]:
+        """Decide ``request``; when allowed, yield an :class:`Access` inside a
+        transaction that also records the audit event. ``resolve_doctype`` looks up
+        the doctype of the object addressed by id, once the space itself is allowed."""
+        now_ms = self.now_ms()
+        refusal: tuple[AccessRequest, Decision] | None = None
+        failure: tuple[AccessRequest, Decision, SelfdataError] | None = None
+        with self.engine.begin() as conn:
+            status = self._status(conn, request.space_id)
+            decision = decide(request, status)
+            if decision.allowed and resolve_doctype is not None:
+                request = replace(request, doctype=resolve_doctype(conn))
+                decision = decide(request, status)
+            if not decision.allowed:
+                refusal = (request, decision)
+            else:
+                access = Access(conn, self.keys.get(conn, request.space_id), request, decision,
+                                now_ms, audited=audited)
+                try:
+                    yield access
+                    if access.audited:
+                        append_event(conn, access.keys, self._event(access), now_ms)
+                except SelfdataError as exc:
+                    failure = (request, decision, exc)
+                    conn.rollback()
+        if refusal is not None:
+            request, decision = refusal
+            self._audit_apart(request, decision, "denied", now_ms)
+            if decision.conceal:
+                raise NotFound("no such space, or it is not yours")
+            raise AccessDenied(decision.explanation, reason=decision.reason)
+        if failure is not None:
+            request, decision, exc = failure
+            self._audit_apart(request, decision, "failed", now_ms, error=exc.code)
+            raise exc
+
+    def _event(self, access: Access) -> AuditEvent:
+        r = access.request
+        return AuditEvent(
+            action=r.action,
+            actor_kind=r.actor.kind,
+            actor_id=r.actor.id,
+            outcome="allowed",
+            doctype=r.doctype,
+            target=access.target,
+            count=access.count,
+            period_start=r.period_start.isoformat() if r.period_start else None,
+            period_end=r.period_end.isoformat() if r.period_end else None,
+            purpose=r.purpose,
+            consent_id=access.decision.consent_id,
+            reason=access.decision.reason,
+            detail={**({"actor": r.actor.label} if r.actor.label else {}), **access.detail},
+        )
+
+    def _audit_apart(
+        self, request: AccessRequest, decision: Decision, outcome: str, now_ms: int, *, error: str | None = None
+    ) -> None:
+        """Record a refused or failed access in its own transaction."""
+        detail: dict[str, Any] = {"actor": request.actor.label} if request.actor.label else {}
+        if error:
+            detail["error"] = error
+        event = AuditEvent(
+            action=request.action, actor_kind=request.actor.kind, actor_id=request.actor.id,
+            outcome=outcome,  # type: ignore[arg-type]
+            doctype=request.doctype, purpose=request.purpose,
+            period_start=request.period_start.isoformat() if request.period_start else None,
+            period_end=request.period_end.isoformat() if request.period_end else None,
+            reason=decision.reason, detail=detail,
+        )
+        try:
+            with self.engine.begin() as conn:
+                if self._status(conn, request.space_id) in ("missing", "erased"):
+                    return  # nothing to attach the event to
+                append_event(conn, self.keys.get(conn, request.space_id), event, now_ms)
+        except CryptoError:
+            log.warning("could not audit a %s access to space %s", outcome, request.space_id)
+
+    # -- space lifecycle (operator) ----------------------------------------------
+
+    def provision_space(self, conn: Connection, space_id: str, actor: Actor) -> None:
+        """Create the key of a new space (inside the caller's transaction) and open its
+        log with the creation event."""
+        keys = self.keys.create(conn, space_id, self.now_ms())
+        append_event(
+            conn, keys,
+            AuditEvent(action="space.create", actor_kind=actor.kind, actor_id=actor.id,
+                       outcome="allowed", reason="operator-administration",
+                       detail={"actor": actor.label} if actor.label else {}),
+            self.now_ms(),
+        )
+
+    def log_event(self, space_id: str, event: AuditEvent) -> None:
+        """Append an event that is not a data access (a login, a consent change)."""
+        with self.engine.begin() as conn:
+            if self._status(conn, space_id) in ("missing", "erased"):
+                return
+            append_event(conn, self.keys.get(conn, space_id), event, self.now_ms())
+
+    def record_admin_event(self, actor: Actor, space_id: str, action: str, **detail: Any) -> None:
+        """Log an operator action on a space (suspend, resume…) in that space's log."""
+        request = AccessRequest(actor, space_id, "admin")
+        with self.access(request) as access:
+            access.request = replace(request, action=action)  # type: ignore[arg-type]
+            access.note(**detail)
+
+    def erase_space(self, actor: Actor, space_id: str) -> dict[str, int]:
+        """Crypto-shred then purge. The key goes first, in its own committed
+        transaction: from that moment nothing of the space can be decrypted, even if
+        the purge that follows is interrupted (running erase again completes it)."""
+        request = AccessRequest(actor, space_id, "erase")
+        with self.engine.begin() as conn:
+            status = self._status(conn, space_id)
+            if status == "erased":
+                # Resume an interrupted erasure: the key is already gone.
+                pass
+            else:
+                decision = decide(request, status)
+                if not decision.allowed:
+                    if decision.conceal:
+                        raise NotFound("no such space, or it is not yours")
+                    raise AccessDenied(decision.explanation, reason=decision.reason)
+            conn.execute(
+                spaces.update().where(spaces.c.id == space_id)
+                .values(status="erased", status_changed_at=self.now_ms())
+            )
+            key_destroyed = self.keys.destroy(conn, space_id)
+        with self.engine.begin() as conn:
+            counts = purge_space(conn, self.blobs, space_id)
+        counts["key_destroyed"] = int(key_destroyed)
+        return counts
+
+    # -- master key rotation -----------------------------------------------------
+
+    def rotate_master_key(self, progress: Callable[[int], None] | None = None, retire_old: bool = True) -> dict[str, Any]:
+        """New active master key; every space key re-wrapped; data untouched.
+
+        The new keyring (old and new keys) is saved before any space key changes, so an
+        interruption at any point leaves every space key unwrappable; old keys are
+        retired only once no space key needs them."""
+        old = self.keyring()
+        new = old.with_new_active()
+        self.key_provider.store(new)
+        self._keyring = new
+        with self.engine.begin() as conn:
+            count = self.keys.rewrap_all(conn, old, new, self.now_ms(), progress)
+            usage = self.keys.kek_usage(conn)
+        retired: list[str] = []
+        if retire_old:
+            retired = [k for k in new.key_ids if k != new.active_id and usage.get(k, 0) == 0]
+            final = new.without(set(retired))
+            self.key_provider.store(final)
+            self._keyring = final
+        return {"active": new.active_id, "rewrapped": count, "retired": retired}
+
+    def key_usage(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return self.keys.kek_usage(conn)

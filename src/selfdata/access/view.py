@@ -1,0 +1,317 @@
+"""A space as one actor may see it: every method is one decided, audited access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy.typing as npt
+
+from selfdata.access.actors import Actor
+from selfdata.access.gate import Gate
+from selfdata.access.policy import AccessRequest, Action
+from selfdata.audit import LoggedEvent
+from selfdata.audit.log import iter_events, list_events, verify_chain
+from selfdata.errors import FieldError, InvalidInput, MalformedQuery, ValidationFailed
+from selfdata.store import files as file_store
+from selfdata.store import records as record_store
+from selfdata.store import series as series_store
+from selfdata.store.query import Query
+from selfdata.store.records import OnExisting
+from selfdata.store.series import Aggregate
+from selfdata.store.types import FileInfo, Page, Record, SeriesFrame, Stream, WriteReport, from_ms
+
+__all__ = ["DoctypeSummary", "SpaceView"]
+
+_MAX_REPORTED_ERRORS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DoctypeSummary:
+    doctype: str
+    kind: str
+    count: int
+    first: datetime | None
+    last: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "doctype": self.doctype, "kind": self.kind, "count": self.count,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+        }
+
+
+def _epoch(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+class SpaceView:
+    """What ``actor`` may do in space ``space_id``, for ``purpose``."""
+
+    def __init__(self, gate: Gate, actor: Actor, space_id: str, purpose: str | None = None) -> None:
+        self._gate = gate
+        self.actor = actor
+        self.space_id = space_id
+        self.purpose = purpose or ("own-use" if actor.kind == "citizen" else None)
+
+    def _request(
+        self, action: Action, doctype: str | None = None,
+        start: datetime | None = None, end: datetime | None = None,
+    ) -> AccessRequest:
+        return AccessRequest(self.actor, self.space_id, action, doctype, self.purpose, start, end)
+
+    @property
+    def timezone(self) -> str:
+        return self._gate.settings.timezone
+
+    # -- records -----------------------------------------------------------------
+
+    def validate(
+        self, doctype_name: str, items: Iterable[Mapping[str, Any]], *, source: str | None = None,
+        first_line: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Validate every item; all errors are collected, none is written."""
+        doctype = self._gate.doctypes.get(doctype_name)
+        if doctype.kind != "record":
+            raise InvalidInput(f"{doctype_name} is a series doctype; append points to a series instead")
+        valid: list[dict[str, Any]] = []
+        errors: list[FieldError] = []
+        for index, item in enumerate(items):
+            line = first_line + index if first_line is not None else None
+            try:
+                valid.append(doctype.validate(item, source=source, line=line))
+            except ValidationFailed as exc:
+                for error in exc.errors:
+                    loc = error.loc if line is not None else (index, *error.loc)
+                    errors.append(FieldError(loc, error.message, line, source, error.kind))
+                if len(errors) >= _MAX_REPORTED_ERRORS:
+                    break
+        if errors:
+            raise ValidationFailed(
+                f"{len(errors)} problem(s) in the {doctype_name} data; nothing was saved", errors
+            )
+        return valid
+
+    def put_records(
+        self,
+        doctype_name: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        source_id: str | None = None,
+        on_existing: OnExisting = "skip",
+        validated: bool = False,
+    ) -> WriteReport:
+        """Store records (all or nothing). Items are validated unless ``validated``."""
+        doctype = self._gate.doctypes.get(doctype_name)
+        valid = list(items) if validated else self.validate(doctype_name, items)
+        with self._gate.access(self._request("write", doctype.name)) as access:
+            report = record_store.insert_records(
+                access.conn, access.keys, doctype, valid, now_ms=access.now_ms,
+                source_id=source_id, on_existing=on_existing,
+            )
+            # The period written is known once the records are: the log shows it.
+            access.request = replace(
+                access.request, period_start=from_ms(report.first_ms), period_end=from_ms(report.last_ms)
+            )
+            access.note(count=report.total, **report.as_dict())
+        return report
+
+    def get_record(self, record_id: str) -> Record:
+        with self._gate.access(
+            self._request("read"),
+            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+        ) as access:
+            record = record_store.get_record(access.conn, access.keys, record_id)
+            access.note(count=1, target=record_id)
+        return record
+
+    def query(self, query: Query) -> Page:
+        doctype = self._gate.doctypes.get(query.doctype)
+        for f in query.filters:
+            if f.root not in doctype.model.model_fields:
+                raise MalformedQuery(
+                    f"{doctype.name} has no field {f.root!r}; its fields are "
+                    + ", ".join(sorted(doctype.model.model_fields))
+                )
+        with self._gate.access(self._request("read", doctype.name, query.start, query.end)) as access:
+            page = record_store.query_records(access.conn, access.keys, query)
+            access.note(count=len(page.items))
+            if query.filters:
+                access.note(filters=[f.as_text() for f in query.filters])
+        return page
+
+    def iter_records(self, doctype_name: str) -> Iterator[Record]:
+        """Every record of a doctype (one audited read per page of 1,000)."""
+        cursor: str | None = None
+        while True:
+            page = self.query(Query.build(doctype_name, limit=1000, cursor=cursor))
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def update_record(
+        self, record_id: str, data: Mapping[str, Any], *, expected_revision: int | None = None
+    ) -> Record:
+        with self._gate.access(
+            self._request("update"),
+            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+        ) as access:
+            doctype = self._gate.doctypes.get(access.request.doctype or "")
+            valid = doctype.validate(data)
+            record = record_store.update_record(
+                access.conn, access.keys, doctype, record_id, valid,
+                now_ms=access.now_ms, expected_revision=expected_revision,
+            )
+            access.note(count=1, target=record_id)
+        return record
+
+    def delete_record(self, record_id: str) -> None:
+        with self._gate.access(
+            self._request("delete"),
+            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+        ) as access:
+            record_store.delete_record(access.conn, self.space_id, record_id)
+            access.note(count=1, target=record_id)
+
+    def summary(self) -> list[DoctypeSummary]:
+        """Counts and time spans per doctype, records and series alike."""
+        with self._gate.access(self._request("read")) as access:
+            out = [
+                DoctypeSummary(name, "record", count, from_ms(first), from_ms(last))
+                for name, count, first, last in record_store.count_by_doctype(access.conn, self.space_id)
+            ]
+            by_doctype: dict[str, list[Stream]] = {}
+            for stream in series_store.list_streams(access.conn, access.keys):
+                by_doctype.setdefault(stream.doctype, []).append(stream)
+            for name, streams in sorted(by_doctype.items()):
+                firsts = [s.first for s in streams if s.first]
+                lasts = [s.last for s in streams if s.last]
+                out.append(DoctypeSummary(name, "series", sum(s.points for s in streams),
+                                          min(firsts, default=None), max(lasts, default=None)))
+            access.note(detail="summary")
+        return out
+
+    # -- series ------------------------------------------------------------------
+
+    def create_stream(
+        self, doctype_name: str, *, record_id: str | None = None,
+        meta: Mapping[str, Any] | None = None, source_id: str | None = None,
+    ) -> Stream:
+        doctype = self._gate.doctypes.get(doctype_name)
+        if doctype.kind != "series":
+            raise InvalidInput(f"{doctype_name} is a record doctype, not a series")
+        with self._gate.access(self._request("write", doctype.name)) as access:
+            if record_id is not None:
+                parent = record_store.get_record(access.conn, access.keys, record_id)
+                if doctype.parent and parent.doctype != doctype.parent:
+                    raise InvalidInput(
+                        f"a {doctype.name} series belongs to a {doctype.parent} record, "
+                        f"not to {parent.doctype} {record_id}"
+                    )
+            stream = series_store.create_stream(
+                access.conn, access.keys, doctype.name, doctype.columns, now_ms=access.now_ms,
+                record_id=record_id, meta=meta, source_id=source_id,
+            )
+            access.note(target=stream.id)
+        return stream
+
+    def _stream_doctype(self, stream_id: str) -> Any:
+        return lambda conn: series_store.stream_doctype(conn, self.space_id, stream_id)
+
+    def streams(self, doctype_name: str | None = None, record_id: str | None = None) -> list[Stream]:
+        if doctype_name is not None:
+            self._gate.doctypes.get(doctype_name)
+        with self._gate.access(self._request("read", doctype_name)) as access:
+            found = series_store.list_streams(access.conn, access.keys, doctype_name, record_id)
+            access.note(count=len(found))
+        return found
+
+    def append_points(self, stream_id: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> int:
+        with self._gate.access(self._request("write"), resolve_doctype=self._stream_doctype(stream_id)) as access:
+            stream = series_store.get_stream(access.conn, access.keys, stream_id)
+            gained = series_store.append_points(
+                access.conn, access.keys, stream, ts, values, now_ms=access.now_ms
+            )
+            access.note(count=gained, target=stream_id)
+        return gained
+
+    def read_points(self, stream_id: str, start: datetime | None = None, end: datetime | None = None) -> SeriesFrame:
+        with self._gate.access(
+            self._request("read", None, start, end), resolve_doctype=self._stream_doctype(stream_id)
+        ) as access:
+            stream = series_store.get_stream(access.conn, access.keys, stream_id)
+            frame = series_store.read_points(access.conn, access.keys, stream, _epoch(start), _epoch(end))
+            access.note(count=len(frame), target=stream_id)
+        return frame
+
+    def aggregate(
+        self, stream_id: str, every: str, how: Aggregate = "sum",
+        start: datetime | None = None, end: datetime | None = None,
+    ) -> SeriesFrame:
+        """The series in local calendar buckets (hour, day, month, year)."""
+        if every not in ("hour", "day", "month", "year"):
+            raise MalformedQuery(f"unknown bucket {every!r}; expected hour, day, month or year")
+        with self._gate.access(
+            self._request("read", None, start, end), resolve_doctype=self._stream_doctype(stream_id)
+        ) as access:
+            stream = series_store.get_stream(access.conn, access.keys, stream_id)
+            frame = series_store.read_points(access.conn, access.keys, stream, _epoch(start), _epoch(end))
+            result = series_store.aggregate(frame, every, how, self.timezone, _epoch(start), _epoch(end))
+            access.note(count=len(frame), target=stream_id, every=every, how=how)
+        return result
+
+    def delete_stream(self, stream_id: str) -> None:
+        with self._gate.access(self._request("delete"), resolve_doctype=self._stream_doctype(stream_id)) as access:
+            series_store.delete_stream(access.conn, self.space_id, stream_id)
+            access.note(target=stream_id)
+
+    # -- files -------------------------------------------------------------------
+
+    def put_file(
+        self, chunks: Iterable[bytes], *, filename: str, media_type: str, source_id: str | None = None
+    ) -> FileInfo:
+        with self._gate.access(self._request("write", "file")) as access:
+            info = file_store.put_file(
+                access.conn, access.keys, self._gate.blobs, chunks, filename=filename,
+                media_type=media_type, now_ms=access.now_ms,
+                max_bytes=self._gate.settings.limits.max_file_bytes, source_id=source_id,
+            )
+            access.note(count=1, target=info.id, size=info.size, duplicate=info.duplicate_of_existing)
+        return info
+
+    def open_file(self, file_id: str) -> tuple[FileInfo, Iterator[bytes]]:
+        with self._gate.access(self._request("read", "file")) as access:
+            info, content = file_store.read_file(access.conn, access.keys, self._gate.blobs, file_id)
+            access.note(count=1, target=file_id)
+        return info, content
+
+    def files(self) -> list[FileInfo]:
+        with self._gate.access(self._request("read", "file")) as access:
+            found = file_store.list_files(access.conn, access.keys)
+            access.note(count=len(found))
+        return found
+
+    def delete_file(self, file_id: str) -> None:
+        with self._gate.access(self._request("delete", "file")) as access:
+            file_store.delete_file(access.conn, self.space_id, self._gate.blobs, file_id)
+            access.note(count=1, target=file_id)
+
+    # -- the access log ----------------------------------------------------------
+
+    def access_log(self, *, before_seq: int | None = None, limit: int = 100) -> list[LoggedEvent]:
+        """The newest events first. The owner reading their own log is decided by the
+        gate like any access, but not logged (reading the log would grow it)."""
+        with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
+            return list_events(access.conn, access.keys, before_seq=before_seq, limit=limit)
+
+    def verify_log(self) -> tuple[bool, str, int]:
+        with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
+            return verify_chain(iter_events(access.conn, access.keys))

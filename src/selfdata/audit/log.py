@@ -1,0 +1,115 @@
+"""Appending to, reading and checking a space's hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select, update
+
+from selfdata.audit.events import AuditEvent, LoggedEvent, canonical_bytes
+from selfdata.crypto import Associated, SpaceKeys
+from selfdata.db.tables import audit_events, audit_heads
+
+__all__ = ["GENESIS", "append_event", "chain_hash", "iter_events", "list_events", "verify_chain"]
+
+GENESIS = b"\x00" * 32
+
+
+def chain_hash(prev: bytes, canonical: bytes) -> bytes:
+    return hashlib.sha256(prev + canonical).digest()
+
+
+def _ad(space_id: str, seq: int) -> bytes:
+    return Associated(space_id, "audit", "audit.event", str(seq)).encode()
+
+
+def append_event(conn: Connection, keys: SpaceKeys, event: AuditEvent, at_ms: int) -> LoggedEvent:
+    """Append ``event`` in the caller's transaction (it commits or rolls back with the
+    access it describes). The head row serialises concurrent appends to one space."""
+    space_id = keys.space_id
+    head = conn.execute(
+        select(audit_heads.c.seq, audit_heads.c.head)
+        .where(audit_heads.c.space_id == space_id)
+        .with_for_update()
+    ).first()
+    seq, prev = (int(head.seq) + 1, bytes(head.head)) if head else (1, GENESIS)
+    at = datetime.fromtimestamp(at_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    body = event.as_dict()
+    canonical = canonical_bytes(seq, at, body)
+    digest = chain_hash(prev, canonical)
+    conn.execute(
+        insert(audit_events).values(
+            space_id=space_id, seq=seq, at=at_ms, prev_hash=prev, hash=digest,
+            body=keys.cipher.seal_raw(canonical, _ad(space_id, seq)),
+        )
+    )
+    if head:
+        conn.execute(
+            update(audit_heads).where(audit_heads.c.space_id == space_id).values(seq=seq, head=digest)
+        )
+    else:
+        conn.execute(insert(audit_heads).values(space_id=space_id, seq=seq, head=digest))
+    return LoggedEvent(seq, at, event, prev.hex(), digest.hex())
+
+
+def _decode(keys: SpaceKeys, row: Any) -> LoggedEvent:
+    payload = orjson.loads(keys.cipher.open_raw(bytes(row.body), _ad(keys.space_id, int(row.seq))))
+    seq = payload.pop("seq")
+    at = payload.pop("at")
+    return LoggedEvent(seq, at, AuditEvent(**payload), bytes(row.prev_hash).hex(), bytes(row.hash).hex())
+
+
+def iter_events(conn: Connection, keys: SpaceKeys, *, after_seq: int = 0, batch: int = 1000) -> Iterator[LoggedEvent]:
+    while True:
+        rows = conn.execute(
+            select(audit_events)
+            .where(audit_events.c.space_id == keys.space_id, audit_events.c.seq > after_seq)
+            .order_by(audit_events.c.seq)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            yield _decode(keys, row)
+        if len(rows) < batch:
+            return
+        after_seq = int(rows[-1].seq)
+
+
+def list_events(
+    conn: Connection,
+    keys: SpaceKeys,
+    *,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[LoggedEvent]:
+    """The newest events first, ``limit`` at a time (``before_seq`` pages back)."""
+    where = [audit_events.c.space_id == keys.space_id]
+    if before_seq is not None:
+        where.append(audit_events.c.seq < before_seq)
+    rows = conn.execute(
+        select(audit_events).where(*where).order_by(audit_events.c.seq.desc()).limit(limit)
+    ).all()
+    return [_decode(keys, row) for row in rows]
+
+
+def verify_chain(events: Iterator[LoggedEvent] | list[LoggedEvent]) -> tuple[bool, str, int]:
+    """Recompute the chain: (ok, message, events checked). The message names the first
+    event that does not fit."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for logged in events:
+        if logged.seq != expected_seq:
+            return False, f"event {expected_seq} is missing or out of order (found {logged.seq})", count
+        if logged.prev_hash != prev.hex():
+            return False, f"event {logged.seq} does not point at the event before it", count
+        digest = chain_hash(prev, logged.canonical())
+        if digest.hex() != logged.hash:
+            return False, f"event {logged.seq} was altered (its hash does not match its content)", count
+        prev = digest
+        expected_seq += 1
+        count += 1
+    return True, f"{count} events, chain intact", count

@@ -1,0 +1,194 @@
+"""Every table, keyed by ``space_id`` wherever personal data lives (shardable by space).
+
+What stays in clear is only what queries need: ids, doctype names, time bounds,
+counts, keyed fingerprints, statuses. Every personal value is in a sealed ``body``.
+Times are integer epoch milliseconds (UTC) so both engines index and compare them the
+same way. docs/threat-model.md lists each clear column and why it is there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "accounts",
+    "audit_events",
+    "audit_heads",
+    "auth_sessions",
+    "files",
+    "metadata",
+    "records",
+    "series_chunks",
+    "series_streams",
+    "sources",
+    "space_keys",
+    "spaces",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(26)
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),  # active | suspended | erased
+    Column("timezone", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("status_changed_at", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),  # citizen | operator
+    Column("space_id", ID, ForeignKey("spaces.id"), nullable=True),
+    Column("status", String(16), nullable=False),  # active | disabled
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_login_at", BigInteger, nullable=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", BigInteger, nullable=True),
+)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    # SHA-256 of a 256-bit random secret: a leaked table gives no usable token.
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # session | token
+    Column("label", String(128), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_auth_sessions_account", "account_id"),
+)
+
+space_keys = Table(
+    "space_keys",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("kek_id", String(32), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("rewrapped_at", BigInteger, nullable=True),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("kind", String(16), nullable=False),  # file | connector | manual | move
+    Column("fingerprint", LargeBinary(32), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # sealed: file name, importer, version…
+    UniqueConstraint("space_id", "fingerprint"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("doctype", String(64), nullable=False),
+    Column("doctype_version", Integer, nullable=False),
+    Column("time_start", BigInteger, nullable=True),
+    Column("time_end", BigInteger, nullable=True),
+    Column("fingerprint", LargeBinary(32), nullable=True),
+    Column("source_id", ID, nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("space_id", "doctype", "fingerprint"),
+    Index("ix_records_doctype_time", "space_id", "doctype", "time_start", "id"),
+)
+
+series_streams = Table(
+    "series_streams",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("doctype", String(64), nullable=False),
+    Column("record_id", ID, nullable=True),  # the parent record (a meter, a track)
+    Column("columns", String(256), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("first_ts", BigInteger, nullable=True),
+    Column("last_ts", BigInteger, nullable=True),
+    Column("source_id", ID, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # sealed: label, unit, …
+    Index("ix_series_streams_record", "space_id", "record_id"),
+)
+
+series_chunks = Table(
+    "series_chunks",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("stream_id", ID, primary_key=True),
+    Column("chunk_start", BigInteger, primary_key=True),  # epoch seconds, UTC month start
+    Column("points", Integer, nullable=False),
+    Column("first_ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("blob_key", String(128), nullable=False),
+    Column("source_id", ID, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # sealed: file name, media type
+    UniqueConstraint("space_id", "fingerprint"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("head", LargeBinary(32), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("prev_hash", LargeBinary(32), nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    Column("body", LargeBinary, nullable=False),  # sealed canonical JSON of the event
+)

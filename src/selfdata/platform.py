@@ -1,0 +1,117 @@
+"""The composition root: builds an instance's parts from its settings, in one place.
+
+Interfaces (CLI, HTTP API, web app, tests, benchmarks) get a :class:`Platform` and
+use its capabilities; nothing else wires adapters together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from selfdata.access import Actor, Gate, SpaceView
+from selfdata.blobs import LocalBlobStore
+from selfdata.clock import Clock, SystemClock
+from selfdata.crypto import EnvKeyProvider, KeyFileProvider, KeyProvider
+from selfdata.crypto.keyring import ENV_VAR
+from selfdata.db import create_engine_for, current_revision, head_revision, upgrade
+from selfdata.doctypes import DoctypeRegistry, default_registry
+from selfdata.errors import ConfigurationError
+from selfdata.settings import CONFIG_NAME, Settings
+from selfdata.spaces import PasswordHasher, SessionStore, SpaceDirectory
+
+__all__ = ["Platform", "init_instance"]
+
+
+def _key_provider(settings: Settings) -> KeyProvider:
+    env = os.environ.get(ENV_VAR)
+    return EnvKeyProvider(env) if env else KeyFileProvider(settings.key_file)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    gate: Gate
+    directory: SpaceDirectory
+    sessions: SessionStore
+    doctypes: DoctypeRegistry
+    clock: Clock
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        key_provider: KeyProvider | None = None,
+        clock: Clock | None = None,
+        migrate: bool = False,
+    ) -> Platform:
+        """Open an existing instance (``migrate`` brings its schema up to date first)."""
+        engine = create_engine_for(settings.database_url)
+        if migrate:
+            upgrade(engine)
+        else:
+            current, head = current_revision(engine), head_revision()
+            if current != head:
+                engine.dispose()
+                raise ConfigurationError(
+                    f"the database schema is at {current or 'nothing'}, this selfdata needs {head}; "
+                    "run `selfdata init` (new instance) or `selfdata upgrade`"
+                )
+        clock = clock or SystemClock()
+        doctypes = default_registry()
+        gate = Gate(
+            engine, key_provider or _key_provider(settings), LocalBlobStore(settings.blob_dir),
+            doctypes, clock, settings,
+        )
+        gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
+        hasher = PasswordHasher(settings.argon2_profile)
+        return cls(
+            settings=settings, engine=engine, gate=gate,
+            directory=SpaceDirectory(engine, gate, hasher, clock, settings),
+            sessions=SessionStore(engine, clock), doctypes=doctypes, clock=clock,
+        )
+
+    def view(self, actor: Actor, space_id: str, purpose: str | None = None) -> SpaceView:
+        return SpaceView(self.gate, actor, space_id, purpose)
+
+    def citizen_view(self, space_name: str) -> SpaceView:
+        """The space as its own citizen sees it (CLI commands the citizen runs locally)."""
+        space = self.directory.get_space(space_name)
+        account = self.directory.account_for_space(space.id)
+        return self.view(Actor.citizen(account.id, space.id, account.username), space.id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def init_instance(home: Path, *, database_url: str | None = None) -> tuple[Settings, bool]:
+    """Create the instance folder, its settings, master key and schema.
+
+    Idempotent: on an existing instance it only migrates. Returns the settings and
+    whether a new master key was created."""
+    home = home.expanduser()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(home, 0o700)
+    overrides = {"database_url": database_url} if database_url else {}
+    settings = Settings.for_home(home, **overrides)
+    config = settings.home / CONFIG_NAME
+    if not config.exists():
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(settings.to_toml())
+    created_key = False
+    if not os.environ.get(ENV_VAR) and not settings.key_file.exists():
+        KeyFileProvider(settings.key_file).create()
+        created_key = True
+    settings.blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = create_engine_for(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return settings, created_key

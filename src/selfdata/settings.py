@@ -1,0 +1,118 @@
+"""Instance settings: where the instance lives and the bounds it enforces.
+
+An instance is a folder (``SELFDATA_HOME`` or ``--home``) holding ``selfdata.toml``,
+the SQLite database (unless a PostgreSQL URL is configured), the encrypted blob folder
+and the master key file. Environment variables override the file, so a container can
+be configured without writing to it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from selfdata.errors import ConfigurationError
+
+__all__ = ["CONFIG_NAME", "Limits", "Settings", "default_home"]
+
+CONFIG_NAME = "selfdata.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep one request from exhausting the instance."""
+
+    max_json_bytes: int = 8 * 1024 * 1024
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_batch_records: int = 10_000
+    max_page_size: int = 1_000
+    max_series_points: int = 5_000_000
+    login_attempts_before_lock: int = 5
+    login_lock_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path
+    database_url: str
+    blob_dir: Path
+    key_file: Path
+    timezone: str = "Europe/Paris"
+    session_hours: int = 12
+    token_days: int = 90
+    argon2_profile: str = "default"  # "default" (RFC 9106 second recommendation) or "test"
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def for_home(cls, home: Path, **overrides: Any) -> Settings:
+        """Settings of the instance at ``home``: defaults < selfdata.toml < environment."""
+        home = home.expanduser().resolve()
+        values: dict[str, Any] = {
+            "home": home,
+            "database_url": f"sqlite:///{home / 'selfdata.db'}",
+            "blob_dir": home / "blobs",
+            "key_file": home / "master.key",
+        }
+        config = home / CONFIG_NAME
+        if config.exists():
+            try:
+                data = tomllib.loads(config.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigurationError(f"{config}: {exc}") from None
+            values.update(_from_mapping(data, str(config)))
+        env = {
+            "database_url": os.environ.get("SELFDATA_DATABASE_URL"),
+            "timezone": os.environ.get("SELFDATA_TIMEZONE"),
+            "argon2_profile": os.environ.get("SELFDATA_ARGON2_PROFILE"),
+        }
+        values.update({k: v for k, v in env.items() if v})
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def to_toml(self) -> str:
+        """The settings an operator may edit, as written by ``selfdata init``."""
+        lines = [
+            "# selfdata instance settings; environment variables SELFDATA_* override these.",
+            f'database_url = "{self.database_url}"',
+            f'timezone = "{self.timezone}"',
+            f"session_hours = {self.session_hours}",
+            f"token_days = {self.token_days}",
+            "",
+            "[limits]",
+        ]
+        lines += [f"{k} = {v}" for k, v in asdict(self.limits).items()]
+        return "\n".join(lines) + "\n"
+
+
+def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    known = {"database_url", "timezone", "session_hours", "token_days", "argon2_profile"}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "limits":
+            try:
+                out["limits"] = Limits(**value)
+            except TypeError as exc:
+                raise ConfigurationError(f"{origin}: [limits]: {exc}") from None
+        elif key in known:
+            out[key] = value
+        elif key in {"blob_dir", "key_file"}:
+            out[key] = Path(value)
+        else:
+            raise ConfigurationError(f"{origin}: unknown setting {key!r}")
+    return out
+
+
+def default_home() -> Path:
+    """``SELFDATA_HOME`` if set, else the per-user data folder."""
+    env = os.environ.get("SELFDATA_HOME")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("selfdata", appauthor=False))

@@ -1,0 +1,327 @@
+"""Records: one sealed JSON document per row, de-duplicated by keyed fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from selfdata.crypto import Associated, SpaceKeys
+from selfdata.db.tables import records
+from selfdata.errors import Conflict, MalformedQuery, NotFound
+from selfdata.ids import new_ids
+from selfdata.store.query import Cursor, Query, decode_cursor, encode_cursor
+from selfdata.store.types import NO_TIME, Page, Record, WriteReport, from_ms, to_ms
+
+if TYPE_CHECKING:
+    from selfdata.doctypes import Doctype
+
+__all__ = ["OnExisting", "count_by_doctype", "delete_record", "get_record", "insert_records",
+           "query_records", "scan_records", "update_record"]
+
+OnExisting = Literal["skip", "update", "error"]
+_LOOKUP_BATCH = 500
+_SCAN_BATCH = 500
+
+
+def _ad(space_id: str, doctype: str, record_id: str) -> bytes:
+    return Associated(space_id, "record", doctype, record_id).encode()
+
+
+def _bounds(doctype: Doctype, data: Mapping[str, Any]) -> tuple[int, int | None]:
+    start, end = doctype.time_bounds(data)
+    return (to_ms(start) if start else NO_TIME), (to_ms(end) if end else None)
+
+
+def _fingerprint(keys: SpaceKeys, doctype: Doctype, data: Mapping[str, Any]) -> bytes | None:
+    values = doctype.natural_key_values(data)
+    if values is None:
+        return None
+    return keys.fingerprint("record", doctype.name, *values)
+
+
+def insert_records(
+    conn: Connection,
+    keys: SpaceKeys,
+    doctype: Doctype,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    now_ms: int,
+    source_id: str | None = None,
+    on_existing: OnExisting = "skip",
+) -> WriteReport:
+    """Store validated, JSON-ready ``items``; a record whose natural key is already
+    stored is left as is when identical, else updated or refused per ``on_existing``."""
+    space_id = keys.space_id
+    seal = keys.cipher.seal_raw
+    report = WriteReport()
+    prepared: list[tuple[bytes | None, Mapping[str, Any]]] = []
+    by_fp: dict[bytes, int] = {}
+    for item in items:
+        fp = _fingerprint(keys, doctype, item)
+        if fp is not None:
+            # A natural key repeated inside one batch: the later item wins.
+            seen = by_fp.get(fp)
+            if seen is not None:
+                prepared[seen] = (fp, item)
+                report.unchanged += 1
+                continue
+            by_fp[fp] = len(prepared)
+        prepared.append((fp, item))
+
+    existing = _existing_by_fingerprint(conn, space_id, doctype.name, list(by_fp))
+    rows: list[tuple[Any, ...]] = []
+    fresh_ids = iter(new_ids(len(prepared), now_ms))
+    starts: list[int] = []
+    for fp, item in prepared:
+        body = orjson.dumps(item)
+        if fp is not None and fp in existing:
+            record_id, old_body, revision = existing[fp]
+            old = keys.cipher.open_raw(old_body, _ad(space_id, doctype.name, record_id))
+            if orjson.loads(old) == item:
+                report.unchanged += 1
+                report.ids.append(record_id)
+                continue
+            if on_existing == "skip":
+                report.unchanged += 1
+                report.ids.append(record_id)
+                continue
+            if on_existing == "error":
+                raise Conflict(
+                    f"a {doctype.name} record with the same identity already exists ({record_id})",
+                    record_id=record_id,
+                )
+            start, end = _bounds(doctype, item)
+            conn.execute(
+                update(records)
+                .where(records.c.space_id == space_id, records.c.id == record_id)
+                .values(
+                    body=seal(body, _ad(space_id, doctype.name, record_id)),
+                    time_start=start, time_end=end, revision=revision + 1, updated_at=now_ms,
+                    source_id=source_id,
+                )
+            )
+            report.updated += 1
+            report.ids.append(record_id)
+            continue
+        record_id = next(fresh_ids)
+        start, end = _bounds(doctype, item)
+        if start != NO_TIME:
+            starts.append(start)
+        rows.append((
+            space_id, record_id, doctype.name, doctype.version, start, end, fp, source_id, 1,
+            now_ms, now_ms, seal(body, _ad(space_id, doctype.name, record_id)),
+        ))
+        report.ids.append(record_id)
+    if rows:
+        try:
+            # Straight to the driver's executemany: bulk imports are the hot path and
+            # the rows are already plain tuples of bytes, ints and strings.
+            conn.exec_driver_sql(_insert_sql(conn), rows)
+        except IntegrityError:
+            raise Conflict(
+                f"another write of the same {doctype.name} records happened at the same time; "
+                "retry (nothing was written)"
+            ) from None
+    report.created += len(rows)
+    if starts:
+        report.first_ms, report.last_ms = min(starts), max(starts)
+    return report
+
+
+_INSERT_COLUMNS = (
+    "space_id", "id", "doctype", "doctype_version", "time_start", "time_end", "fingerprint",
+    "source_id", "revision", "created_at", "updated_at", "body",
+)
+
+
+def _insert_sql(conn: Connection) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
+    )
+
+
+def _existing_by_fingerprint(
+    conn: Connection, space_id: str, doctype: str, fps: list[bytes]
+) -> dict[bytes, tuple[str, bytes, int]]:
+    found: dict[bytes, tuple[str, bytes, int]] = {}
+    for i in range(0, len(fps), _LOOKUP_BATCH):
+        batch = fps[i : i + _LOOKUP_BATCH]
+        result = conn.execute(
+            select(records.c.fingerprint, records.c.id, records.c.body, records.c.revision).where(
+                records.c.space_id == space_id,
+                records.c.doctype == doctype,
+                records.c.fingerprint.in_(batch),
+            )
+        )
+        for fp, record_id, body, revision in result:
+            found[bytes(fp)] = (record_id, bytes(body), revision)
+    return found
+
+
+def _to_record(keys: SpaceKeys, row: Any) -> Record:
+    plain = keys.cipher.open_raw(bytes(row.body), _ad(keys.space_id, row.doctype, row.id))
+    return Record(
+        id=row.id,
+        doctype=row.doctype,
+        data=orjson.loads(plain),
+        revision=row.revision,
+        created_at=from_ms(row.created_at),  # type: ignore[arg-type]
+        updated_at=from_ms(row.updated_at),  # type: ignore[arg-type]
+        time_start=from_ms(row.time_start),
+        time_end=from_ms(row.time_end),
+        source_id=row.source_id,
+    )
+
+
+def get_record(conn: Connection, keys: SpaceKeys, record_id: str, doctype: str | None = None) -> Record:
+    where = [records.c.space_id == keys.space_id, records.c.id == record_id]
+    if doctype is not None:
+        where.append(records.c.doctype == doctype)
+    row = conn.execute(select(records).where(*where)).first()
+    if row is None:
+        raise NotFound(f"no record {record_id}" + (f" of doctype {doctype}" if doctype else ""))
+    return _to_record(keys, row)
+
+
+def record_doctype(conn: Connection, space_id: str, record_id: str) -> str:
+    """The doctype of a record (clear metadata), to authorise before decrypting."""
+    value = conn.execute(
+        select(records.c.doctype).where(records.c.space_id == space_id, records.c.id == record_id)
+    ).scalar()
+    if value is None:
+        raise NotFound(f"no record {record_id}")
+    return str(value)
+
+
+def scan_records(
+    conn: Connection,
+    keys: SpaceKeys,
+    doctype: str,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    after: Cursor | None = None,
+    descending: bool = False,
+    batch: int = _SCAN_BATCH,
+) -> Iterator[Record]:
+    """Every record of ``doctype`` in time order, decrypted batch by batch."""
+    cursor = after
+    while True:
+        where = [records.c.space_id == keys.space_id, records.c.doctype == doctype]
+        if start_ms is not None:
+            where.append(records.c.time_start >= start_ms)
+        if end_ms is not None:
+            where.append(records.c.time_start < end_ms)
+        if cursor is not None:
+            if descending:
+                where.append(or_(records.c.time_start < cursor.time_start,
+                                 and_(records.c.time_start == cursor.time_start, records.c.id < cursor.id)))
+            else:
+                where.append(or_(records.c.time_start > cursor.time_start,
+                                 and_(records.c.time_start == cursor.time_start, records.c.id > cursor.id)))
+        order = (
+            (records.c.time_start.desc(), records.c.id.desc()) if descending
+            else (records.c.time_start.asc(), records.c.id.asc())
+        )
+        rows = conn.execute(select(records).where(*where).order_by(*order).limit(batch)).all()
+        for row in rows:
+            yield _to_record(keys, row)
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        cursor = Cursor(last.time_start, last.id, descending)
+
+
+def query_records(
+    conn: Connection, keys: SpaceKeys, query: Query, *, max_scan: int = 200_000
+) -> Page:
+    after = decode_cursor(query.cursor) if query.cursor else None
+    if after is not None and after.descending != query.descending:
+        raise MalformedQuery("the cursor was made for the other sort order")
+    items: list[Record] = []
+    scanned = 0
+    last: Record | None = None
+    batch = min(max(query.limit + 1, 50), _SCAN_BATCH) if not query.filters else _SCAN_BATCH
+    for record in scan_records(
+        conn, keys, query.doctype,
+        start_ms=to_ms(query.start) if query.start else None,
+        end_ms=to_ms(query.end) if query.end else None,
+        after=after, descending=query.descending, batch=batch,
+    ):
+        scanned += 1
+        if all(f.matches(record.data) for f in query.filters):
+            if len(items) == query.limit:
+                # One more match exists: the page is full and a next page is owed.
+                return Page(items, _cursor_after(items[-1], query.descending), scanned)
+            items.append(record)
+        last = record
+        if scanned >= max_scan:
+            # Bound the work of one request; the caller continues from here.
+            return Page(items, _cursor_after(last, query.descending), scanned)
+    return Page(items, None, scanned)
+
+
+def _cursor_after(record: Record, descending: bool) -> str:
+    ts = to_ms(record.time_start) if record.time_start else NO_TIME
+    return encode_cursor(Cursor(ts, record.id, descending))
+
+
+def update_record(
+    conn: Connection,
+    keys: SpaceKeys,
+    doctype: Doctype,
+    record_id: str,
+    data: Mapping[str, Any],
+    *,
+    now_ms: int,
+    expected_revision: int | None = None,
+) -> Record:
+    current = get_record(conn, keys, record_id, doctype.name)
+    if expected_revision is not None and current.revision != expected_revision:
+        raise Conflict(
+            f"record {record_id} is at revision {current.revision}, not {expected_revision}; "
+            "reload it and apply your change again",
+            revision=current.revision,
+        )
+    start, end = _bounds(doctype, data)
+    fp = _fingerprint(keys, doctype, data)
+    try:
+        conn.execute(
+            update(records)
+            .where(records.c.space_id == keys.space_id, records.c.id == record_id)
+            .values(
+                body=keys.cipher.seal_raw(orjson.dumps(data), _ad(keys.space_id, doctype.name, record_id)),
+                time_start=start, time_end=end, fingerprint=fp,
+                revision=current.revision + 1, updated_at=now_ms,
+            )
+        )
+    except IntegrityError:
+        raise Conflict(
+            f"another {doctype.name} record already has the same identity fields"
+        ) from None
+    return get_record(conn, keys, record_id, doctype.name)
+
+
+def delete_record(conn: Connection, space_id: str, record_id: str) -> bool:
+    result = conn.execute(
+        delete(records).where(records.c.space_id == space_id, records.c.id == record_id)
+    )
+    return bool(result.rowcount)
+
+
+def count_by_doctype(conn: Connection, space_id: str) -> list[tuple[str, int, int | None, int | None]]:
+    """Per doctype: count, earliest and latest record time (epoch ms)."""
+    starts = func.nullif(records.c.time_start, NO_TIME)
+    rows = conn.execute(
+        select(records.c.doctype, func.count(), func.min(starts), func.max(starts))
+        .where(records.c.space_id == space_id)
+        .group_by(records.c.doctype)
+        .order_by(records.c.doctype)
+    ).all()
+    return [(r[0], int(r[1]), r[2], r[3]) for r in rows]
