@@ -1,0 +1,71 @@
+"""``selfdata demo``: a working instance with a demo citizen and a year of data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from selfdata.access import Actor
+from selfdata.cli.context import CliState, console, reporting_errors
+from selfdata.errors import Conflict
+from selfdata.platform import Platform, init_instance
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-selfdata-2026"  # a demo instance on loopback; printed on screen
+
+
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    days: Annotated[int, typer.Option(help="Days of generated data.")] = 365,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the instance afterwards.")] = True,
+) -> None:
+    """Create (or reuse) an instance, a demo citizen with a generated year of data, and serve it."""
+    from selfdata.demo import populate
+
+    state: CliState = ctx.obj
+    home = state.resolved_home()
+    with reporting_errors():
+        settings, _ = init_instance(home)
+        platform = Platform.open(settings)
+        try:
+            try:
+                platform.directory.create_space(DEMO_USER, DEMO_PASSWORD, Actor.cli_operator())
+                console.print(f"[green]✓[/] demo citizen [bold]{DEMO_USER}[/] created in {settings.home}")
+            except Conflict:
+                console.print(f"[blue]•[/] demo citizen [bold]{DEMO_USER}[/] already exists; topping up its data")
+            view = platform.citizen_view(DEMO_USER)
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(), console=console,
+            ) as progress:
+                tasks: dict[str, TaskID] = {}
+
+                def report(step: str, done: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = progress.add_task(step, total=total)
+                    progress.update(tasks[step], completed=done, total=total)
+
+                result = populate(view, days=days, progress=report)
+            table = Table("doctype", "written", title="demo data (encrypted at rest)")
+            for name, count in sorted(result.as_dict().items()):
+                table.add_row(name, f"{count:,}")
+            console.print(table)
+            summary = view.summary()
+            ok, message, _ = view.verify_log()
+            console.print(f"[green]✓[/] {sum(s.count for s in summary):,} items in the space; access log: {message}")
+        finally:
+            platform.close()
+    console.print(
+        f"\nSign in at [bold]http://{host}:{port}/[/] as [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
+        f"  — API: http://{host}:{port}/api/openapi.json"
+    )
+    if serve:
+        from selfdata.cli.serving import serve_instance
+
+        with reporting_errors():
+            serve_instance(settings, host, port)

@@ -1,0 +1,1 @@
+from selfdata.access import Query
