@@ -22,7 +22,8 @@ os.environ.setdefault("SELFDATA_ARGON2_PROFILE", "test")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--no-postgres", action="store_true",
+        "--no-postgres",
+        action="store_true",
         help="skip the PostgreSQL half of the store tests (CI never sets this)",
     )
 

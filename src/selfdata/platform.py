@@ -59,21 +59,30 @@ class Platform:
             if current != head:
                 engine.dispose()
                 raise ConfigurationError(
-                    f"the database schema is at {current or 'nothing'}, this selfdata needs {head}; "
+                    f"the database schema is at {current or 'nothing'}, "
+                    f"this selfdata needs {head}; "
                     "run `selfdata init` (new instance) or `selfdata upgrade`"
                 )
         clock = clock or SystemClock()
         doctypes = default_registry()
         gate = Gate(
-            engine, key_provider or _key_provider(settings), LocalBlobStore(settings.blob_dir),
-            doctypes, clock, settings,
+            engine,
+            key_provider or _key_provider(settings),
+            LocalBlobStore(settings.blob_dir),
+            doctypes,
+            clock,
+            settings,
         )
         gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
         hasher = PasswordHasher(settings.argon2_profile)
         return cls(
-            settings=settings, engine=engine, gate=gate,
+            settings=settings,
+            engine=engine,
+            gate=gate,
             directory=SpaceDirectory(engine, gate, hasher, clock, settings),
-            sessions=SessionStore(engine, clock), doctypes=doctypes, clock=clock,
+            sessions=SessionStore(engine, clock),
+            doctypes=doctypes,
+            clock=clock,
         )
 
     def view(self, actor: Actor, space_id: str, purpose: str | None = None) -> SpaceView:

@@ -17,8 +17,11 @@ def test_operator_administers_but_cannot_read(platform: Platform) -> None:
     alice = make_space(platform)
     alice.put_records("bank.transaction", [EXAMPLES["bank.transaction"]])
     operator = platform.view(Actor.operator("op-1", "olga"), alice.space_id)
-    for attempt in (lambda: operator.query(Query.build("bank.transaction")), operator.summary,
-                    lambda: operator.put_records("bank.transaction", [EXAMPLES["bank.transaction"]])):
+    for attempt in (
+        lambda: operator.query(Query.build("bank.transaction")),
+        operator.summary,
+        lambda: operator.put_records("bank.transaction", [EXAMPLES["bank.transaction"]]),
+    ):
         with pytest.raises(AccessDenied) as caught:
             attempt()
         assert caught.value.reason == "operator-no-data-access"
@@ -41,7 +44,11 @@ def test_another_citizen_is_told_the_space_does_not_exist(platform: Platform) ->
 
 def test_services_and_connectors_need_consent(platform: Platform) -> None:
     alice = make_space(platform)
-    service = platform.view(Actor("service", "energy-coach", label="Energy coach"), alice.space_id, "dpv:ServiceProvision")
+    service = platform.view(
+        Actor("service", "energy-coach", label="Energy coach"),
+        alice.space_id,
+        "dpv:ServiceProvision",
+    )
     with pytest.raises(AccessDenied) as caught:
         service.query(Query.build("bank.transaction"))
     assert caught.value.reason == "no-consent"
@@ -58,7 +65,7 @@ def test_suspension_takes_effect_on_the_next_request(platform: Platform) -> None
     assert caught.value.reason == "space-suspended"
     with pytest.raises(AuthenticationFailed):
         platform.sessions.authenticate(token.secret)
-    with pytest.raises(AuthenticationFailed, match="suspended|not active"):
+    with pytest.raises(AuthenticationFailed, match=r"suspended|not active"):
         platform.directory.login("alice", PASSWORD)
     platform.directory.resume("alice", OPERATOR)
     alice.summary()

@@ -31,14 +31,18 @@ def instance(tmp_path: Path) -> Path:
 def test_init_creates_private_key_and_is_idempotent(instance: Path) -> None:
     assert stat.S_IMODE((instance / "master.key").stat().st_mode) == 0o600
     key = (instance / "master.key").read_text()
-    code, out = run(instance, "init")
+    code, _ = run(instance, "init")
     assert code == 0 and (instance / "master.key").read_text() == key
 
 
 def test_space_lifecycle(instance: Path) -> None:
-    code, out = run(instance, "space", "create", "Alice", "--password-stdin", stdin="a long enough password\n")
+    code, out = run(
+        instance, "space", "create", "Alice", "--password-stdin", stdin="a long enough password\n"
+    )
     assert code == 0 and "space alice created" in out
-    code, out = run(instance, "space", "create", "alice", "--password-stdin", stdin="a long enough password\n")
+    code, out = run(
+        instance, "space", "create", "alice", "--password-stdin", stdin="a long enough password\n"
+    )
     assert code == 1 and "already taken" in out and "Traceback" not in out
     code, out = run(instance, "space", "list")
     assert code == 0 and "alice" in out and "active" in out
@@ -61,7 +65,9 @@ def test_space_lifecycle(instance: Path) -> None:
         (("space", "suspend", "nobody"), None, "no space named"),
     ],
 )
-def test_bad_input_gets_a_clear_error(instance: Path, args: tuple[str, ...], stdin: str | None, message: str) -> None:
+def test_bad_input_gets_a_clear_error(
+    instance: Path, args: tuple[str, ...], stdin: str | None, message: str
+) -> None:
     if args[1] == "create":
         args = (*args, "--password-stdin")
     code, out = run(instance, *args, stdin=stdin)
@@ -93,7 +99,7 @@ def test_unreadable_key_file_is_refused(instance: Path) -> None:
 
 def test_doctypes_export(tmp_path: Path) -> None:
     code, out = run(tmp_path, "doctypes", "export", str(tmp_path / "schemas"))
-    assert code == 0
+    assert code == 0, out
     written = sorted(p.name for p in (tmp_path / "schemas").iterdir())
     assert len(written) == len(default_registry().names())
     schema = json.loads((tmp_path / "schemas" / "bank.transaction.v1.schema.json").read_text())

@@ -22,8 +22,14 @@ from selfdata.errors import CryptoError, NotFound
 from selfdata.platform import Platform
 from tests.conftest import OPERATOR, make_space
 
-MARKERS = [b"ZEBRA-MARKER-LABEL-7731", b"OKAPI-MARKER-NOTE-4412", b"QUOKKA-MARKER-FILE-9920",
-           b"NARWHAL-MARKER-STREAM-5531", b"Camille Martin", b"FR7630006000011234567890189"]
+MARKERS = [
+    b"ZEBRA-MARKER-LABEL-7731",
+    b"OKAPI-MARKER-NOTE-4412",
+    b"QUOKKA-MARKER-FILE-9920",
+    b"NARWHAL-MARKER-STREAM-5531",
+    b"Camille Martin",
+    b"FR7630006000011234567890189",
+]
 
 
 def _write_markers(view: SpaceView) -> None:
@@ -31,8 +37,12 @@ def _write_markers(view: SpaceView) -> None:
     view.put_records("bank.transaction", [tx])
     view.put_records("bank.account", [EXAMPLES["bank.account"]])  # holder name and IBAN
     meter = view.put_records("energy.meter", [EXAMPLES["energy.meter"]]).ids[0]
-    stream = view.create_stream("energy.reading", record_id=meter, meta={"label": MARKERS[3].decode()})
-    view.append_points(stream.id, np.arange(1_700_000_000, 1_700_000_000 + 1800 * 500, 1800), np.full(500, 123.456))
+    stream = view.create_stream(
+        "energy.reading", record_id=meter, meta={"label": MARKERS[3].decode()}
+    )
+    view.append_points(
+        stream.id, np.arange(1_700_000_000, 1_700_000_000 + 1800 * 500, 1800), np.full(500, 123.456)
+    )
     view.put_file([MARKERS[2] * 1000], filename="facture.pdf", media_type="application/pdf")
 
 
@@ -56,7 +66,11 @@ def test_no_plaintext_in_sqlite_wal_or_blobs(sqlite_platform: Platform) -> None:
     view = make_space(sqlite_platform)
     _write_markers(view)
     home = sqlite_platform.settings.home
-    paths = list(_files_under(home / "selfdata.db", home / "selfdata.db-wal", sqlite_platform.settings.blob_dir))
+    paths = list(
+        _files_under(
+            home / "selfdata.db", home / "selfdata.db-wal", sqlite_platform.settings.blob_dir
+        )
+    )
     assert any(p.name.endswith("-wal") for p in paths)
     assert len([p for p in paths if p.parent.parent == sqlite_platform.settings.blob_dir]) == 1
     _assert_no_markers(paths)
@@ -65,7 +79,9 @@ def test_no_plaintext_in_sqlite_wal_or_blobs(sqlite_platform: Platform) -> None:
     assert b"".join(view.open_file(info.id)[1]) == MARKERS[2] * 1000
 
 
-def test_no_plaintext_in_postgresql_data_directory(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_no_plaintext_in_postgresql_data_directory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     from selfdata.platform import init_instance
 
     cluster = request.getfixturevalue("pg_cluster")
@@ -92,11 +108,16 @@ def test_master_key_file_is_private(sqlite_platform: Platform) -> None:
 def test_ciphertext_moved_elsewhere_fails_to_open(platform: Platform) -> None:
     alice = make_space(platform, "alice")
     bob = make_space(platform, "bobby")
-    a1, a2 = alice.put_records("bank.transaction", [
-        dict(EXAMPLES["bank.transaction"], transaction_id="A1"),
-        dict(EXAMPLES["bank.transaction"], transaction_id="A2"),
-    ]).ids
-    (b1,) = bob.put_records("bank.transaction", [dict(EXAMPLES["bank.transaction"], transaction_id="B1")]).ids
+    a1, a2 = alice.put_records(
+        "bank.transaction",
+        [
+            dict(EXAMPLES["bank.transaction"], transaction_id="A1"),
+            dict(EXAMPLES["bank.transaction"], transaction_id="A2"),
+        ],
+    ).ids
+    (b1,) = bob.put_records(
+        "bank.transaction", [dict(EXAMPLES["bank.transaction"], transaction_id="B1")]
+    ).ids
     with platform.engine.begin() as conn:
         body_a1 = conn.execute(select(records.c.body).where(records.c.id == a1)).scalar_one()
         # Another record of the same space, then another space.
@@ -116,9 +137,14 @@ def test_series_chunk_moved_to_another_month_fails(platform: Platform) -> None:
     ts = np.arange(1_704_067_200, 1_704_067_200 + 86400 * 60, 1800)  # January and February 2024
     view.append_points(stream, ts, np.ones(ts.shape[0]))
     with platform.engine.begin() as conn:
-        jan, feb = conn.execute(select(series_chunks.c.chunk_start, series_chunks.c.body)
-                                .order_by(series_chunks.c.chunk_start)).all()
-        conn.execute(update(series_chunks).where(series_chunks.c.chunk_start == feb[0]).values(body=jan[1]))
+        jan, feb = conn.execute(
+            select(series_chunks.c.chunk_start, series_chunks.c.body).order_by(
+                series_chunks.c.chunk_start
+            )
+        ).all()
+        conn.execute(
+            update(series_chunks).where(series_chunks.c.chunk_start == feb[0]).values(body=jan[1])
+        )
     with pytest.raises(CryptoError):
         view.read_points(stream)
 
@@ -144,8 +170,12 @@ def test_tampered_or_truncated_file_is_detected(sqlite_platform: Platform) -> No
 
 def test_same_file_twice_is_stored_once(sqlite_platform: Platform) -> None:
     view = make_space(sqlite_platform)
-    first = view.put_file([b"%PDF-1.4 same content"], filename="a.pdf", media_type="application/pdf")
-    second = view.put_file([b"%PDF-1.4 same ", b"content"], filename="b.pdf", media_type="application/pdf")
+    first = view.put_file(
+        [b"%PDF-1.4 same content"], filename="a.pdf", media_type="application/pdf"
+    )
+    second = view.put_file(
+        [b"%PDF-1.4 same ", b"content"], filename="b.pdf", media_type="application/pdf"
+    )
     assert second.id == first.id and second.duplicate_of_existing
     assert len(view.files()) == 1
     blobs = list(_files_under(sqlite_platform.settings.blob_dir))
@@ -169,7 +199,9 @@ def test_rotation_rewraps_keys_without_touching_data(platform: Platform) -> None
     reopened = Platform.open(platform.settings)
     try:
         assert reopened.gate.keyring().key_ids == [result["active"]]
-        assert reopened.citizen_view("alice").get_record(ids[0]).data == EXAMPLES["bank.transaction"]
+        assert (
+            reopened.citizen_view("alice").get_record(ids[0]).data == EXAMPLES["bank.transaction"]
+        )
     finally:
         reopened.close()
 
@@ -183,8 +215,17 @@ def test_erasure_destroys_the_key_then_every_row_and_blob(platform: Platform) ->
     counts = platform.directory.erase("alice", OPERATOR)
     assert counts["key_destroyed"] == 1 and counts["records"] >= 3
     with platform.engine.connect() as conn:
-        for table in ("records", "series_chunks", "series_streams", "files", "audit_events", "space_keys"):
-            left = conn.execute(text(f"SELECT count(*) FROM {table} WHERE space_id = :s"), {"s": space_id}).scalar()
+        for table in (
+            "records",
+            "series_chunks",
+            "series_streams",
+            "files",
+            "audit_events",
+            "space_keys",
+        ):
+            left = conn.execute(
+                text(f"SELECT count(*) FROM {table} WHERE space_id = :s"), {"s": space_id}
+            ).scalar()
             assert left == 0, table
     assert not (platform.settings.blob_dir / space_id).exists()
     for actor_view in (view, platform.view(Actor.citizen("x", space_id), space_id)):

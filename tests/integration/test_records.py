@@ -18,8 +18,12 @@ from tests.conftest import make_space
 
 def _tx(i: int, **changes: Any) -> dict[str, Any]:
     item = dict(EXAMPLES["bank.transaction"])
-    item.update(transaction_id=f"T{i:05d}", label=f"CB SHOP {i}", booked_on=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                amount=f"-{i % 97}.{i % 100:02d}")
+    item.update(
+        transaction_id=f"T{i:05d}",
+        label=f"CB SHOP {i}",
+        booked_on=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        amount=f"-{i % 97}.{i % 100:02d}",
+    )
     item.update(changes)
     return item
 
@@ -35,7 +39,9 @@ def test_put_get_update_delete(platform: Platform) -> None:
     record = view.get_record(report.ids[0])
     assert record.data["label"] == "CB SHOP 1"
     assert record.time_start == datetime(2024, 2, 2, tzinfo=UTC)
-    changed = view.update_record(record.id, {**record.data, "category": "leisure"}, expected_revision=1)
+    changed = view.update_record(
+        record.id, {**record.data, "category": "leisure"}, expected_revision=1
+    )
     assert changed.revision == 2 and changed.data["category"] == "leisure"
     with pytest.raises(Conflict, match="revision 2"):
         view.update_record(record.id, record.data, expected_revision=1)
@@ -73,7 +79,10 @@ def test_invalid_batch_writes_nothing_and_says_where(platform: Platform) -> None
     batch = [_tx(1), _tx(2, amount="douze euros"), _tx(3, currency="EURO"), _tx(4)]
     with pytest.raises(ValidationFailed) as caught:
         view.put_records("bank.transaction", batch)
-    paths = {(e.loc[0], e.path.split(".", 1)[-1] if "." in e.path else e.path) for e in caught.value.errors}
+    paths = {
+        (e.loc[0], e.path.split(".", 1)[-1] if "." in e.path else e.path)
+        for e in caught.value.errors
+    }
     assert {e.loc[0] for e in caught.value.errors} == {1, 2}
     assert any("amount" in e.path for e in caught.value.errors), paths
     assert all(e.message for e in caught.value.errors)
@@ -93,16 +102,23 @@ def test_unknown_doctype_and_unknown_field(platform: Platform) -> None:
 def test_time_range_filters_and_pagination(platform: Platform) -> None:
     view = make_space(platform)
     view.put_records("bank.transaction", [_tx(i) for i in range(240)])
-    march = view.query(Query.build(
-        "bank.transaction", start=datetime(2024, 3, 1, tzinfo=UTC), end=datetime(2024, 4, 1, tzinfo=UTC), limit=1000,
-    ))
+    march = view.query(
+        Query.build(
+            "bank.transaction",
+            start=datetime(2024, 3, 1, tzinfo=UTC),
+            end=datetime(2024, 4, 1, tzinfo=UTC),
+            limit=1000,
+        )
+    )
     assert march.items and all(r.data["booked_on"].startswith("2024-03") for r in march.items)
     assert len(march.items) == 20
 
     seen: list[str] = []
     cursor = None
     while True:
-        page = view.query(Query.build("bank.transaction", filters=["amount<=-50"], limit=7, cursor=cursor))
+        page = view.query(
+            Query.build("bank.transaction", filters=["amount<=-50"], limit=7, cursor=cursor)
+        )
         seen += [r.id for r in page.items]
         assert all(float(r.data["amount"]) <= -50 for r in page.items)
         if page.next_cursor is None:
@@ -111,11 +127,17 @@ def test_time_range_filters_and_pagination(platform: Platform) -> None:
     expected = [i for i in range(240) if float(f"-{i % 97}.{i % 100:02d}") <= -50]
     assert len(seen) == len(set(seen)) == len(expected)
 
-    times = [r.time_start for r in view.query(Query.build("bank.transaction", limit=1000, descending=True)).items]
+    times = [
+        r.time_start
+        for r in view.query(Query.build("bank.transaction", limit=1000, descending=True)).items
+    ]
     assert times == sorted(times, reverse=True)  # type: ignore[type-var]
 
     contains = view.query(Query.build("bank.transaction", filters=["label~shop 12"], limit=1000))
-    assert {r.data["label"] for r in contains.items} == {"CB SHOP 12", *(f"CB SHOP {i}" for i in range(120, 130))}
+    assert {r.data["label"] for r in contains.items} == {
+        "CB SHOP 12",
+        *(f"CB SHOP {i}" for i in range(120, 130)),
+    }
 
 
 @pytest.mark.parametrize(
@@ -125,8 +147,14 @@ def test_time_range_filters_and_pagination(platform: Platform) -> None:
         (lambda: Query.build("bank.transaction", filters=["no operator"]), "not understood"),
         (lambda: Query.build("bank.transaction", limit=0), "limit"),
         (lambda: Query.build("bank.transaction", cursor="!!!"), "cursor"),
-        (lambda: Query.build("bank.transaction", start=datetime(2025, 1, 1, tzinfo=UTC),
-                             end=datetime(2024, 1, 1, tzinfo=UTC)), "before the end"),
+        (
+            lambda: Query.build(
+                "bank.transaction",
+                start=datetime(2025, 1, 1, tzinfo=UTC),
+                end=datetime(2024, 1, 1, tzinfo=UTC),
+            ),
+            "before the end",
+        ),
     ],
 )
 def test_malformed_queries_are_refused(build: Any, message: str) -> None:

@@ -55,16 +55,37 @@ class PostgresCluster:
 
     def start(self) -> None:
         if self._as_root:
-            os.chmod(self.root, 0o777)
+            # The server runs as the postgres user and needs the folder (socket, data).
+            os.chmod(self.root, 0o755)  # noqa: S103
             shutil.chown(self.root, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync", "-N")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            "-N",
+        )
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self._wait()
 
     def _wait(self) -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from selfdata.crypto import Associated, EnvKeyProvider, KeyFileProvider, MasterKeyring, SpaceCipher, SpaceKeys
+from selfdata.crypto import (
+    Associated,
+    EnvKeyProvider,
+    KeyFileProvider,
+    MasterKeyring,
+    SpaceCipher,
+    SpaceKeys,
+)
 from selfdata.errors import ConfigurationError, CryptoError
 
 

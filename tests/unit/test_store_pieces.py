@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from selfdata.errors import CryptoError
+from selfdata.errors import CryptoError, MalformedQuery
 from selfdata.ids import is_valid_id, new_id, new_ids
 from selfdata.store.buckets import boundaries
 from selfdata.store.codec import decode_chunk, encode_chunk
@@ -24,7 +25,9 @@ from selfdata.store.query import Filter, decode_cursor
     st.data(),
 )
 def test_chunk_codec_round_trips(ts: list[int], ncols: int, data: st.DataObject) -> None:
-    values = data.draw(hnp.arrays(np.float64, (len(ts), ncols), elements=st.floats(allow_infinity=False)))
+    values = data.draw(
+        hnp.arrays(np.float64, (len(ts), ncols), elements=st.floats(allow_infinity=False))
+    )
     t2, v2 = decode_chunk(encode_chunk(np.array(ts, dtype=np.int64), values))
     assert t2.tolist() == ts
     np.testing.assert_array_equal(v2, values)
@@ -44,12 +47,18 @@ def test_day_boundaries_are_local_midnights() -> None:
     end = int(datetime(2025, 4, 1, tzinfo=paris).timestamp())
     edges = boundaries("day", start, end, "Europe/Paris")
     assert [datetime.fromtimestamp(int(e), paris).isoformat() for e in edges] == [
-        "2025-03-29T00:00:00+01:00", "2025-03-30T00:00:00+01:00", "2025-03-31T00:00:00+02:00",
+        "2025-03-29T00:00:00+01:00",
+        "2025-03-30T00:00:00+01:00",
+        "2025-03-31T00:00:00+02:00",
     ]
     assert np.diff(edges).tolist() == [86400, 82800]
-    months = boundaries("month", start, int(datetime(2025, 6, 1, tzinfo=paris).timestamp()), "Europe/Paris")
+    months = boundaries(
+        "month", start, int(datetime(2025, 6, 1, tzinfo=paris).timestamp()), "Europe/Paris"
+    )
     assert len(months) == 3
-    years = boundaries("year", start, int(datetime(2027, 1, 1, tzinfo=paris).timestamp()), "Europe/Paris")
+    years = boundaries(
+        "year", start, int(datetime(2027, 1, 1, tzinfo=paris).timestamp()), "Europe/Paris"
+    )
     assert len(years) == 2
 
 
@@ -90,7 +99,5 @@ def test_ids_sort_by_time_and_have_one_shape() -> None:
 
 @given(st.text(max_size=40))
 def test_cursor_decoding_never_crashes(text: str) -> None:
-    try:
+    with contextlib.suppress(MalformedQuery):
         decode_cursor(text)
-    except Exception as exc:  # noqa: BLE001 - the point is which exception
-        assert type(exc).__name__ == "MalformedQuery"

@@ -94,7 +94,12 @@ class Gate:
 
     def _status(self, conn: Connection, space_id: str) -> SpaceStatus:
         value = conn.execute(select(spaces.c.status).where(spaces.c.id == space_id)).scalar()
-        return value if value in ("active", "suspended", "erased") else "missing"  # type: ignore[return-value]
+        statuses: dict[object, SpaceStatus] = {
+            "active": "active",
+            "suspended": "suspended",
+            "erased": "erased",
+        }
+        return statuses.get(value, "missing")
 
     @contextmanager
     def access(
@@ -119,8 +124,14 @@ class Gate:
             if not decision.allowed:
                 refusal = (request, decision)
             else:
-                access = Access(conn, self.keys.get(conn, request.space_id), request, decision,
-                                now_ms, audited=audited)
+                access = Access(
+                    conn,
+                    self.keys.get(conn, request.space_id),
+                    request,
+                    decision,
+                    now_ms,
+                    audited=audited,
+                )
                 try:
                     yield access
                     if access.audited:
@@ -135,9 +146,9 @@ class Gate:
                 raise NotFound("no such space, or it is not yours")
             raise AccessDenied(decision.explanation, reason=decision.reason)
         if failure is not None:
-            request, decision, exc = failure
-            self._audit_apart(request, decision, "failed", now_ms, error=exc.code)
-            raise exc
+            request, decision, error = failure
+            self._audit_apart(request, decision, "failed", now_ms, error=error.code)
+            raise error
 
     def _event(self, access: Access) -> AuditEvent:
         r = access.request
@@ -158,19 +169,29 @@ class Gate:
         )
 
     def _audit_apart(
-        self, request: AccessRequest, decision: Decision, outcome: str, now_ms: int, *, error: str | None = None
+        self,
+        request: AccessRequest,
+        decision: Decision,
+        outcome: str,
+        now_ms: int,
+        *,
+        error: str | None = None,
     ) -> None:
         """Record a refused or failed access in its own transaction."""
         detail: dict[str, Any] = {"actor": request.actor.label} if request.actor.label else {}
         if error:
             detail["error"] = error
         event = AuditEvent(
-            action=request.action, actor_kind=request.actor.kind, actor_id=request.actor.id,
+            action=request.action,
+            actor_kind=request.actor.kind,
+            actor_id=request.actor.id,
             outcome=outcome,  # type: ignore[arg-type]
-            doctype=request.doctype, purpose=request.purpose,
+            doctype=request.doctype,
+            purpose=request.purpose,
             period_start=request.period_start.isoformat() if request.period_start else None,
             period_end=request.period_end.isoformat() if request.period_end else None,
-            reason=decision.reason, detail=detail,
+            reason=decision.reason,
+            detail=detail,
         )
         try:
             with self.engine.begin() as conn:
@@ -187,10 +208,16 @@ class Gate:
         log with the creation event."""
         keys = self.keys.create(conn, space_id, self.now_ms())
         append_event(
-            conn, keys,
-            AuditEvent(action="space.create", actor_kind=actor.kind, actor_id=actor.id,
-                       outcome="allowed", reason="operator-administration",
-                       detail={"actor": actor.label} if actor.label else {}),
+            conn,
+            keys,
+            AuditEvent(
+                action="space.create",
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                outcome="allowed",
+                reason="operator-administration",
+                detail={"actor": actor.label} if actor.label else {},
+            ),
             self.now_ms(),
         )
 
@@ -225,7 +252,8 @@ class Gate:
                         raise NotFound("no such space, or it is not yours")
                     raise AccessDenied(decision.explanation, reason=decision.reason)
             conn.execute(
-                spaces.update().where(spaces.c.id == space_id)
+                spaces.update()
+                .where(spaces.c.id == space_id)
                 .values(status="erased", status_changed_at=self.now_ms())
             )
             key_destroyed = self.keys.destroy(conn, space_id)
@@ -236,7 +264,9 @@ class Gate:
 
     # -- master key rotation -----------------------------------------------------
 
-    def rotate_master_key(self, progress: Callable[[int], None] | None = None, retire_old: bool = True) -> dict[str, Any]:
+    def rotate_master_key(
+        self, progress: Callable[[int], None] | None = None, retire_old: bool = True
+    ) -> dict[str, Any]:
         """New active master key; every space key re-wrapped; data untouched.
 
         The new keyring (old and new keys) is saved before any space key changes, so an

@@ -38,7 +38,9 @@ class DoctypeSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "doctype": self.doctype, "kind": self.kind, "count": self.count,
+            "doctype": self.doctype,
+            "kind": self.kind,
+            "count": self.count,
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
         }
@@ -62,8 +64,11 @@ class SpaceView:
         self.purpose = purpose or ("own-use" if actor.kind == "citizen" else None)
 
     def _request(
-        self, action: Action, doctype: str | None = None,
-        start: datetime | None = None, end: datetime | None = None,
+        self,
+        action: Action,
+        doctype: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> AccessRequest:
         return AccessRequest(self.actor, self.space_id, action, doctype, self.purpose, start, end)
 
@@ -74,13 +79,19 @@ class SpaceView:
     # -- records -----------------------------------------------------------------
 
     def validate(
-        self, doctype_name: str, items: Iterable[Mapping[str, Any]], *, source: str | None = None,
+        self,
+        doctype_name: str,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        source: str | None = None,
         first_line: int | None = None,
     ) -> list[dict[str, Any]]:
         """Validate every item; all errors are collected, none is written."""
         doctype = self._gate.doctypes.get(doctype_name)
         if doctype.kind != "record":
-            raise InvalidInput(f"{doctype_name} is a series doctype; append points to a series instead")
+            raise InvalidInput(
+                f"{doctype_name} is a series doctype; append points to a series instead"
+            )
         valid: list[dict[str, Any]] = []
         errors: list[FieldError] = []
         for index, item in enumerate(items):
@@ -113,20 +124,30 @@ class SpaceView:
         valid = list(items) if validated else self.validate(doctype_name, items)
         with self._gate.access(self._request("write", doctype.name)) as access:
             report = record_store.insert_records(
-                access.conn, access.keys, doctype, valid, now_ms=access.now_ms,
-                source_id=source_id, on_existing=on_existing,
+                access.conn,
+                access.keys,
+                doctype,
+                valid,
+                now_ms=access.now_ms,
+                source_id=source_id,
+                on_existing=on_existing,
             )
             # The period written is known once the records are: the log shows it.
             access.request = replace(
-                access.request, period_start=from_ms(report.first_ms), period_end=from_ms(report.last_ms)
+                access.request,
+                period_start=from_ms(report.first_ms),
+                period_end=from_ms(report.last_ms),
             )
-            access.note(count=report.total, **report.as_dict())
+            access.note(count=report.total)
+            access.detail.update(report.as_dict())
         return report
 
     def get_record(self, record_id: str) -> Record:
         with self._gate.access(
             self._request("read"),
-            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+            resolve_doctype=lambda conn: record_store.record_doctype(
+                conn, self.space_id, record_id
+            ),
         ) as access:
             record = record_store.get_record(access.conn, access.keys, record_id)
             access.note(count=1, target=record_id)
@@ -140,7 +161,9 @@ class SpaceView:
                     f"{doctype.name} has no field {f.root!r}; its fields are "
                     + ", ".join(sorted(doctype.model.model_fields))
                 )
-        with self._gate.access(self._request("read", doctype.name, query.start, query.end)) as access:
+        with self._gate.access(
+            self._request("read", doctype.name, query.start, query.end)
+        ) as access:
             page = record_store.query_records(access.conn, access.keys, query)
             access.note(count=len(page.items))
             if query.filters:
@@ -162,13 +185,20 @@ class SpaceView:
     ) -> Record:
         with self._gate.access(
             self._request("update"),
-            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+            resolve_doctype=lambda conn: record_store.record_doctype(
+                conn, self.space_id, record_id
+            ),
         ) as access:
             doctype = self._gate.doctypes.get(access.request.doctype or "")
             valid = doctype.validate(data)
             record = record_store.update_record(
-                access.conn, access.keys, doctype, record_id, valid,
-                now_ms=access.now_ms, expected_revision=expected_revision,
+                access.conn,
+                access.keys,
+                doctype,
+                record_id,
+                valid,
+                now_ms=access.now_ms,
+                expected_revision=expected_revision,
             )
             access.note(count=1, target=record_id)
         return record
@@ -176,7 +206,9 @@ class SpaceView:
     def delete_record(self, record_id: str) -> None:
         with self._gate.access(
             self._request("delete"),
-            resolve_doctype=lambda conn: record_store.record_doctype(conn, self.space_id, record_id),
+            resolve_doctype=lambda conn: record_store.record_doctype(
+                conn, self.space_id, record_id
+            ),
         ) as access:
             record_store.delete_record(access.conn, self.space_id, record_id)
             access.note(count=1, target=record_id)
@@ -186,7 +218,9 @@ class SpaceView:
         with self._gate.access(self._request("read")) as access:
             out = [
                 DoctypeSummary(name, "record", count, from_ms(first), from_ms(last))
-                for name, count, first, last in record_store.count_by_doctype(access.conn, self.space_id)
+                for name, count, first, last in record_store.count_by_doctype(
+                    access.conn, self.space_id
+                )
             ]
             by_doctype: dict[str, list[Stream]] = {}
             for stream in series_store.list_streams(access.conn, access.keys):
@@ -194,16 +228,27 @@ class SpaceView:
             for name, streams in sorted(by_doctype.items()):
                 firsts = [s.first for s in streams if s.first]
                 lasts = [s.last for s in streams if s.last]
-                out.append(DoctypeSummary(name, "series", sum(s.points for s in streams),
-                                          min(firsts, default=None), max(lasts, default=None)))
+                out.append(
+                    DoctypeSummary(
+                        name,
+                        "series",
+                        sum(s.points for s in streams),
+                        min(firsts, default=None),
+                        max(lasts, default=None),
+                    )
+                )
             access.note(detail="summary")
         return out
 
     # -- series ------------------------------------------------------------------
 
     def create_stream(
-        self, doctype_name: str, *, record_id: str | None = None,
-        meta: Mapping[str, Any] | None = None, source_id: str | None = None,
+        self,
+        doctype_name: str,
+        *,
+        record_id: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        source_id: str | None = None,
     ) -> Stream:
         doctype = self._gate.doctypes.get(doctype_name)
         if doctype.kind != "series":
@@ -217,8 +262,14 @@ class SpaceView:
                         f"not to {parent.doctype} {record_id}"
                     )
             stream = series_store.create_stream(
-                access.conn, access.keys, doctype.name, doctype.columns, now_ms=access.now_ms,
-                record_id=record_id, meta=meta, source_id=source_id,
+                access.conn,
+                access.keys,
+                doctype.name,
+                doctype.columns,
+                now_ms=access.now_ms,
+                record_id=record_id,
+                meta=meta,
+                source_id=source_id,
             )
             access.note(target=stream.id)
         return stream
@@ -226,7 +277,9 @@ class SpaceView:
     def _stream_doctype(self, stream_id: str) -> Any:
         return lambda conn: series_store.stream_doctype(conn, self.space_id, stream_id)
 
-    def streams(self, doctype_name: str | None = None, record_id: str | None = None) -> list[Stream]:
+    def streams(
+        self, doctype_name: str | None = None, record_id: str | None = None
+    ) -> list[Stream]:
         if doctype_name is not None:
             self._gate.doctypes.get(doctype_name)
         with self._gate.access(self._request("read", doctype_name)) as access:
@@ -235,7 +288,9 @@ class SpaceView:
         return found
 
     def append_points(self, stream_id: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> int:
-        with self._gate.access(self._request("write"), resolve_doctype=self._stream_doctype(stream_id)) as access:
+        with self._gate.access(
+            self._request("write"), resolve_doctype=self._stream_doctype(stream_id)
+        ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
             gained = series_store.append_points(
                 access.conn, access.keys, stream, ts, values, now_ms=access.now_ms
@@ -243,18 +298,26 @@ class SpaceView:
             access.note(count=gained, target=stream_id)
         return gained
 
-    def read_points(self, stream_id: str, start: datetime | None = None, end: datetime | None = None) -> SeriesFrame:
+    def read_points(
+        self, stream_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> SeriesFrame:
         with self._gate.access(
             self._request("read", None, start, end), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
-            frame = series_store.read_points(access.conn, access.keys, stream, _epoch(start), _epoch(end))
+            frame = series_store.read_points(
+                access.conn, access.keys, stream, _epoch(start), _epoch(end)
+            )
             access.note(count=len(frame), target=stream_id)
         return frame
 
     def aggregate(
-        self, stream_id: str, every: str, how: Aggregate = "sum",
-        start: datetime | None = None, end: datetime | None = None,
+        self,
+        stream_id: str,
+        every: str,
+        how: Aggregate = "sum",
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> SeriesFrame:
         """The series in local calendar buckets (hour, day, month, year)."""
         if every not in ("hour", "day", "month", "year"):
@@ -263,33 +326,54 @@ class SpaceView:
             self._request("read", None, start, end), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
-            frame = series_store.read_points(access.conn, access.keys, stream, _epoch(start), _epoch(end))
-            result = series_store.aggregate(frame, every, how, self.timezone, _epoch(start), _epoch(end))
+            frame = series_store.read_points(
+                access.conn, access.keys, stream, _epoch(start), _epoch(end)
+            )
+            result = series_store.aggregate(
+                frame, every, how, self.timezone, _epoch(start), _epoch(end)
+            )
             access.note(count=len(frame), target=stream_id, every=every, how=how)
         return result
 
     def delete_stream(self, stream_id: str) -> None:
-        with self._gate.access(self._request("delete"), resolve_doctype=self._stream_doctype(stream_id)) as access:
+        with self._gate.access(
+            self._request("delete"), resolve_doctype=self._stream_doctype(stream_id)
+        ) as access:
             series_store.delete_stream(access.conn, self.space_id, stream_id)
             access.note(target=stream_id)
 
     # -- files -------------------------------------------------------------------
 
     def put_file(
-        self, chunks: Iterable[bytes], *, filename: str, media_type: str, source_id: str | None = None
+        self,
+        chunks: Iterable[bytes],
+        *,
+        filename: str,
+        media_type: str,
+        source_id: str | None = None,
     ) -> FileInfo:
         with self._gate.access(self._request("write", "file")) as access:
             info = file_store.put_file(
-                access.conn, access.keys, self._gate.blobs, chunks, filename=filename,
-                media_type=media_type, now_ms=access.now_ms,
-                max_bytes=self._gate.settings.limits.max_file_bytes, source_id=source_id,
+                access.conn,
+                access.keys,
+                self._gate.blobs,
+                chunks,
+                filename=filename,
+                media_type=media_type,
+                now_ms=access.now_ms,
+                max_bytes=self._gate.settings.limits.max_file_bytes,
+                source_id=source_id,
             )
-            access.note(count=1, target=info.id, size=info.size, duplicate=info.duplicate_of_existing)
+            access.note(
+                count=1, target=info.id, size=info.size, duplicate=info.duplicate_of_existing
+            )
         return info
 
     def open_file(self, file_id: str) -> tuple[FileInfo, Iterator[bytes]]:
         with self._gate.access(self._request("read", "file")) as access:
-            info, content = file_store.read_file(access.conn, access.keys, self._gate.blobs, file_id)
+            info, content = file_store.read_file(
+                access.conn, access.keys, self._gate.blobs, file_id
+            )
             access.note(count=1, target=file_id)
         return info, content
 

@@ -56,8 +56,13 @@ class LoggedEvent:
         return canonical_bytes(self.seq, self.at, self.event.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "at": self.at, **self.event.as_dict(),
-                "prev_hash": self.prev_hash, "hash": self.hash}
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            **self.event.as_dict(),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
 
 
 def canonical_bytes(seq: int, at: str, event: dict[str, Any]) -> bytes:

@@ -43,13 +43,19 @@ def append_event(conn: Connection, keys: SpaceKeys, event: AuditEvent, at_ms: in
     digest = chain_hash(prev, canonical)
     conn.execute(
         insert(audit_events).values(
-            space_id=space_id, seq=seq, at=at_ms, prev_hash=prev, hash=digest,
+            space_id=space_id,
+            seq=seq,
+            at=at_ms,
+            prev_hash=prev,
+            hash=digest,
             body=keys.cipher.seal_raw(canonical, _ad(space_id, seq)),
         )
     )
     if head:
         conn.execute(
-            update(audit_heads).where(audit_heads.c.space_id == space_id).values(seq=seq, head=digest)
+            update(audit_heads)
+            .where(audit_heads.c.space_id == space_id)
+            .values(seq=seq, head=digest)
         )
     else:
         conn.execute(insert(audit_heads).values(space_id=space_id, seq=seq, head=digest))
@@ -60,10 +66,14 @@ def _decode(keys: SpaceKeys, row: Any) -> LoggedEvent:
     payload = orjson.loads(keys.cipher.open_raw(bytes(row.body), _ad(keys.space_id, int(row.seq))))
     seq = payload.pop("seq")
     at = payload.pop("at")
-    return LoggedEvent(seq, at, AuditEvent(**payload), bytes(row.prev_hash).hex(), bytes(row.hash).hex())
+    return LoggedEvent(
+        seq, at, AuditEvent(**payload), bytes(row.prev_hash).hex(), bytes(row.hash).hex()
+    )
 
 
-def iter_events(conn: Connection, keys: SpaceKeys, *, after_seq: int = 0, batch: int = 1000) -> Iterator[LoggedEvent]:
+def iter_events(
+    conn: Connection, keys: SpaceKeys, *, after_seq: int = 0, batch: int = 1000
+) -> Iterator[LoggedEvent]:
     while True:
         rows = conn.execute(
             select(audit_events)
@@ -103,12 +113,20 @@ def verify_chain(events: Iterator[LoggedEvent] | list[LoggedEvent]) -> tuple[boo
     count = 0
     for logged in events:
         if logged.seq != expected_seq:
-            return False, f"event {expected_seq} is missing or out of order (found {logged.seq})", count
+            return (
+                False,
+                f"event {expected_seq} is missing or out of order (found {logged.seq})",
+                count,
+            )
         if logged.prev_hash != prev.hex():
             return False, f"event {logged.seq} does not point at the event before it", count
         digest = chain_hash(prev, logged.canonical())
         if digest.hex() != logged.hash:
-            return False, f"event {logged.seq} was altered (its hash does not match its content)", count
+            return (
+                False,
+                f"event {logged.seq} was altered (its hash does not match its content)",
+                count,
+            )
         prev = digest
         expected_seq += 1
         count += 1

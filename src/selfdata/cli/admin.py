@@ -15,7 +15,9 @@ operator_app = typer.Typer(help="Manage operator accounts.", no_args_is_help=Tru
 def create_operator(
     ctx: typer.Context,
     username: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Create an operator account (administers spaces; cannot read citizens' data)."""
     state: CliState = ctx.obj

@@ -36,7 +36,11 @@ def root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", envvar="SELFDATA_HOME", help="Instance folder (default: per-user data folder)."),
+        typer.Option(
+            "--home",
+            envvar="SELFDATA_HOME",
+            help="Instance folder (default: per-user data folder).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")

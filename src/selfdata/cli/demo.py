@@ -14,7 +14,8 @@ from selfdata.errors import Conflict
 from selfdata.platform import Platform, init_instance
 
 DEMO_USER = "demo"
-DEMO_PASSWORD = "demo-selfdata-2026"  # a demo instance on loopback; printed on screen
+# A demo instance on loopback: the password is printed on screen on purpose.
+DEMO_PASSWORD = "demo-selfdata-2026"  # noqa: S105
 
 
 def demo(
@@ -22,7 +23,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     days: Annotated[int, typer.Option(help="Days of generated data.")] = 365,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the instance afterwards.")] = True,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the instance afterwards.")
+    ] = True,
 ) -> None:
     """Create (or reuse) an instance, a demo citizen with a generated year of data, and serve it."""
     from selfdata.demo import populate
@@ -35,13 +38,21 @@ def demo(
         try:
             try:
                 platform.directory.create_space(DEMO_USER, DEMO_PASSWORD, Actor.cli_operator())
-                console.print(f"[green]✓[/] demo citizen [bold]{DEMO_USER}[/] created in {settings.home}")
+                console.print(
+                    f"[green]✓[/] demo citizen [bold]{DEMO_USER}[/] created in {settings.home}"
+                )
             except Conflict:
-                console.print(f"[blue]•[/] demo citizen [bold]{DEMO_USER}[/] already exists; topping up its data")
+                console.print(
+                    f"[blue]•[/] demo citizen [bold]{DEMO_USER}[/] already exists; "
+                    "topping up its data"
+                )
             view = platform.citizen_view(DEMO_USER)
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(), console=console,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=console,
             ) as progress:
                 tasks: dict[str, TaskID] = {}
 
@@ -56,13 +67,14 @@ def demo(
                 table.add_row(name, f"{count:,}")
             console.print(table)
             summary = view.summary()
-            ok, message, _ = view.verify_log()
-            console.print(f"[green]✓[/] {sum(s.count for s in summary):,} items in the space; access log: {message}")
+            _, message, _ = view.verify_log()
+            total = sum(s.count for s in summary)
+            console.print(f"[green]✓[/] {total:,} items in the space; access log: {message}")
         finally:
             platform.close()
     console.print(
-        f"\nSign in at [bold]http://{host}:{port}/[/] as [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
-        f"  — API: http://{host}:{port}/api/openapi.json"
+        f"\nSign in at [bold]http://{host}:{port}/[/] as [bold]{DEMO_USER}[/] "
+        f"/ [bold]{DEMO_PASSWORD}[/]  — API: http://{host}:{port}/api/openapi.json"
     )
     if serve:
         from selfdata.cli.serving import serve_instance

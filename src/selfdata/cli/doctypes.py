@@ -22,13 +22,20 @@ def list_doctypes(
     registry = default_registry()
     table = Table("name", "version", "kind", "category", "title")
     for doctype in registry:
-        table.add_row(doctype.name, str(doctype.version), doctype.kind, doctype.category,
-                      doctype.title.get(lang, doctype.title.get("en", "")))
+        table.add_row(
+            doctype.name,
+            str(doctype.version),
+            doctype.kind,
+            doctype.category,
+            doctype.title.get(lang, doctype.title.get("en", "")),
+        )
     console.print(table)
 
 
 @app.command("export")
-def export(directory: Annotated[Path, typer.Argument(help="Folder to write the schemas into.")]) -> None:
+def export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the schemas into.")],
+) -> None:
     """Write one JSON Schema file per doctype."""
     paths = default_registry().export_schemas(directory)
     console.print(f"[green]✓[/] {len(paths)} schemas written to {directory}")

@@ -23,14 +23,18 @@ def status(ctx: typer.Context) -> None:
         source = platform.gate.key_provider.description
     table = Table("master key", "active", "space keys wrapped", title=f"from {source}")
     for key_id in keyring.key_ids:
-        table.add_row(key_id, "yes" if key_id == keyring.active_id else "", str(usage.get(key_id, 0)))
+        table.add_row(
+            key_id, "yes" if key_id == keyring.active_id else "", str(usage.get(key_id, 0))
+        )
     console.print(table)
 
 
 @app.command("rotate")
 def rotate(
     ctx: typer.Context,
-    keep_old: Annotated[bool, typer.Option("--keep-old", help="Keep the previous master key in the keyring.")] = False,
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the previous master key in the keyring.")
+    ] = False,
 ) -> None:
     """Create a new master key and re-wrap every space key with it (data is not re-encrypted)."""
     state: CliState = ctx.obj
@@ -42,6 +46,7 @@ def rotate(
                 progress=lambda n: progress.advance(task, n), retire_old=not keep_old
             )
     console.print(
-        f"[green]✓[/] new master key [bold]{result['active']}[/]; {result['rewrapped']} space keys re-wrapped"
+        f"[green]✓[/] new master key [bold]{result['active']}[/]; "
+        f"{result['rewrapped']} space keys re-wrapped"
         + (f"; retired {', '.join(result['retired'])}" if result["retired"] else "")
     )

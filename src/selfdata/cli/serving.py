@@ -20,16 +20,27 @@ def app_factory() -> object:
 
 
 def serve_instance(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    console.print(f"serving [bold]{settings.home}[/] on [link]http://{host}:{port}[/]  (Ctrl-C stops)")
+    console.print(
+        f"serving [bold]{settings.home}[/] on [link]http://{host}:{port}[/]  (Ctrl-C stops)"
+    )
     if workers > 1:
         os.environ["SELFDATA_HOME"] = str(settings.home)
-        uvicorn.run("selfdata.cli.serving:app_factory", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", proxy_headers=True)
+        uvicorn.run(
+            "selfdata.cli.serving:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=True,
+        )
         return
     from selfdata.web import create_app
 
     platform = Platform.open(settings)
     try:
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.run(
+            create_app(platform), host=host, port=port, log_level="warning", proxy_headers=True
+        )
     finally:
         platform.close()

@@ -10,7 +10,9 @@ from rich.table import Table
 from selfdata.access import Actor
 from selfdata.cli.context import CliState, console, fail, read_password, reporting_errors
 
-app = typer.Typer(help="Create, list, suspend, resume and erase citizens' spaces.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list, suspend, resume and erase citizens' spaces.", no_args_is_help=True
+)
 
 OPERATOR = Actor.cli_operator()
 
@@ -19,7 +21,9 @@ OPERATOR = Actor.cli_operator()
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The citizen's username (3–64 of a-z 0-9 . _ -).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Create a space and its citizen account, with its own encryption key."""
     state: CliState = ctx.obj
@@ -32,7 +36,9 @@ def create(
 @app.command("list")
 def list_spaces(
     ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Include erased spaces (tombstones).")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include erased spaces (tombstones).")
+    ] = False,
 ) -> None:
     """List spaces with their status."""
     state: CliState = ctx.obj
@@ -41,7 +47,12 @@ def list_spaces(
     table = Table("name", "status", "created", "id", title=f"{len(found)} space(s)")
     for space in found:
         style = {"active": "green", "suspended": "yellow", "erased": "red"}.get(space.status, "")
-        table.add_row(space.name, f"[{style}]{space.status}[/]", space.created_at.strftime("%Y-%m-%d %H:%M"), space.id)
+        table.add_row(
+            space.name,
+            f"[{style}]{space.status}[/]",
+            space.created_at.strftime("%Y-%m-%d %H:%M"),
+            space.id,
+        )
     console.print(table)
 
 
@@ -72,7 +83,9 @@ def erase(
     """Erase a space for good: its key is destroyed first, then all its data is purged."""
     state: CliState = ctx.obj
     if not yes:
-        typed = typer.prompt(f"This destroys every piece of data of {name!r} forever. Type the name to confirm")
+        typed = typer.prompt(
+            f"This destroys every piece of data of {name!r} forever. Type the name to confirm"
+        )
         if typed.strip().lower() != name.strip().lower():
             fail("confirmation did not match; nothing was erased")
     with reporting_errors(), state.platform() as platform:

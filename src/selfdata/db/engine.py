@@ -37,7 +37,9 @@ def create_engine_for(url: str, *, pool_size: int = 10) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
     raise ConfigurationError(
         f"unsupported database URL scheme {parsed.drivername!r}; use sqlite:///PATH or "
         "postgresql://USER@HOST/DB"

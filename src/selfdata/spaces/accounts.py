@@ -33,8 +33,13 @@ def validate_username(name: str) -> str:
     if not _USERNAME.match(normal):
         raise ValidationFailed(
             f"{name!r} cannot be a username",
-            [FieldError(("username",), "expected 3 to 64 characters among a-z, 0-9, '.', '_' "
-                        "and '-', starting and ending with a letter or digit")],
+            [
+                FieldError(
+                    ("username",),
+                    "expected 3 to 64 characters among a-z, 0-9, '.', '_' "
+                    "and '-', starting and ending with a letter or digit",
+                )
+            ],
         )
     return normal
 
@@ -43,8 +48,13 @@ def validate_password(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise ValidationFailed(
             "the password is not acceptable",
-            [FieldError(("password",), f"expected at least {MIN_PASSWORD} characters "
-                        f"(and at most {MAX_PASSWORD}); a passphrase of several words is best")],
+            [
+                FieldError(
+                    ("password",),
+                    f"expected at least {MIN_PASSWORD} characters "
+                    f"(and at most {MAX_PASSWORD}); a passphrase of several words is best",
+                )
+            ],
         )
     return password
 
@@ -57,7 +67,9 @@ class PasswordHasher:
         if profile == "test":
             self._hasher = argon2.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
         else:
-            self._hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.RFC_9106_LOW_MEMORY)
+            self._hasher = argon2.PasswordHasher.from_parameters(
+                argon2.profiles.RFC_9106_LOW_MEMORY
+            )
         # Verifying against this when the username is unknown takes as long as a real
         # check, so timing does not reveal which usernames exist.
         self._dummy = self._hasher.hash("selfdata-dummy-password")

@@ -16,7 +16,13 @@ from selfdata.db.tables import accounts, auth_sessions, spaces
 from selfdata.errors import AuthenticationFailed, Conflict, NotFound
 from selfdata.ids import new_id
 from selfdata.settings import Settings
-from selfdata.spaces.accounts import Account, PasswordHasher, Role, validate_password, validate_username
+from selfdata.spaces.accounts import (
+    Account,
+    PasswordHasher,
+    Role,
+    validate_password,
+    validate_username,
+)
 
 __all__ = ["SpaceDirectory", "SpaceInfo"]
 
@@ -30,8 +36,13 @@ class SpaceInfo:
     timezone: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "status": self.status,
-                "created_at": self.created_at.isoformat(), "timezone": self.timezone}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "timezone": self.timezone,
+        }
 
 
 def _ms(clock: Clock) -> int:
@@ -39,7 +50,9 @@ def _ms(clock: Clock) -> int:
 
 
 class SpaceDirectory:
-    def __init__(self, engine: Engine, gate: Gate, hasher: PasswordHasher, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, gate: Gate, hasher: PasswordHasher, clock: Clock, settings: Settings
+    ) -> None:
         self._engine = engine
         self._gate = gate
         self._hasher = hasher
@@ -57,14 +70,28 @@ class SpaceDirectory:
         space_id, account_id = new_id(now), new_id(now)
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(spaces).values(
-                    id=space_id, name=username, status="active", timezone=self._settings.timezone,
-                    created_at=now, status_changed_at=now,
-                ))
-                conn.execute(insert(accounts).values(
-                    id=account_id, username=username, password_hash=password_hash, role="citizen",
-                    space_id=space_id, status="active", created_at=now, failed_logins=0,
-                ))
+                conn.execute(
+                    insert(spaces).values(
+                        id=space_id,
+                        name=username,
+                        status="active",
+                        timezone=self._settings.timezone,
+                        created_at=now,
+                        status_changed_at=now,
+                    )
+                )
+                conn.execute(
+                    insert(accounts).values(
+                        id=account_id,
+                        username=username,
+                        password_hash=password_hash,
+                        role="citizen",
+                        space_id=space_id,
+                        status="active",
+                        created_at=now,
+                        failed_logins=0,
+                    )
+                )
                 self._gate.provision_space(conn, space_id, actor)
         except IntegrityError:
             raise Conflict(f"the name {username!r} is already taken") from None
@@ -77,22 +104,37 @@ class SpaceDirectory:
         account_id = new_id(now)
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(accounts).values(
-                    id=account_id, username=username, password_hash=self._hasher.hash(password),
-                    role="operator", space_id=None, status="active", created_at=now, failed_logins=0,
-                ))
+                conn.execute(
+                    insert(accounts).values(
+                        id=account_id,
+                        username=username,
+                        password_hash=self._hasher.hash(password),
+                        role="operator",
+                        space_id=None,
+                        status="active",
+                        created_at=now,
+                        failed_logins=0,
+                    )
+                )
         except IntegrityError:
             raise Conflict(f"the name {username!r} is already taken") from None
         return Account(account_id, username, "operator", None, "active")
 
     def _info(self, row: Any) -> SpaceInfo:
-        return SpaceInfo(row.id, row.name, row.status,
-                         datetime.fromtimestamp(row.created_at / 1000).astimezone(), row.timezone)
+        return SpaceInfo(
+            row.id,
+            row.name,
+            row.status,
+            datetime.fromtimestamp(row.created_at / 1000).astimezone(),
+            row.timezone,
+        )
 
     def get_space(self, name_or_id: str) -> SpaceInfo:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(spaces).where((spaces.c.name == name_or_id.lower()) | (spaces.c.id == name_or_id))
+                select(spaces).where(
+                    (spaces.c.name == name_or_id.lower()) | (spaces.c.id == name_or_id)
+                )
             ).first()
         if row is None or row.status == "erased":
             raise NotFound(f"no space named {name_or_id!r}")
@@ -107,20 +149,28 @@ class SpaceDirectory:
 
     def count_spaces(self) -> dict[str, int]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(spaces.c.status, func.count()).group_by(spaces.c.status)).all()
+            rows = conn.execute(
+                select(spaces.c.status, func.count()).group_by(spaces.c.status)
+            ).all()
         return {status: int(n) for status, n in rows}
 
     def _set_status(self, name: str, status: str, actor: Actor, action: str) -> SpaceInfo:
         space = self.get_space(name)
         self._gate.record_admin_event(actor, space.id, action)
         with self._engine.begin() as conn:
-            conn.execute(update(spaces).where(spaces.c.id == space.id)
-                         .values(status=status, status_changed_at=_ms(self._clock)))
+            conn.execute(
+                update(spaces)
+                .where(spaces.c.id == space.id)
+                .values(status=status, status_changed_at=_ms(self._clock))
+            )
             if status == "suspended":
                 # A suspended citizen is signed out everywhere at once.
                 ids = select(accounts.c.id).where(accounts.c.space_id == space.id).scalar_subquery()
-                conn.execute(update(auth_sessions).where(auth_sessions.c.account_id.in_(ids))
-                             .values(revoked_at=_ms(self._clock)))
+                conn.execute(
+                    update(auth_sessions)
+                    .where(auth_sessions.c.account_id.in_(ids))
+                    .values(revoked_at=_ms(self._clock))
+                )
         return self.get_space(space.id)
 
     def suspend(self, name: str, actor: Actor) -> SpaceInfo:
@@ -142,8 +192,12 @@ class SpaceDirectory:
         with self._engine.begin() as conn:
             ids = select(accounts.c.id).where(accounts.c.space_id == row.id).scalar_subquery()
             conn.execute(delete(auth_sessions).where(auth_sessions.c.account_id.in_(ids)))
-            counts["accounts"] = conn.execute(delete(accounts).where(accounts.c.space_id == row.id)).rowcount
-            conn.execute(update(spaces).where(spaces.c.id == row.id).values(name=f"erased:{row.id}"))
+            counts["accounts"] = conn.execute(
+                delete(accounts).where(accounts.c.space_id == row.id)
+            ).rowcount
+            conn.execute(
+                update(spaces).where(spaces.c.id == row.id).values(name=f"erased:{row.id}")
+            )
         return counts
 
     # -- login -------------------------------------------------------------------
@@ -153,7 +207,9 @@ class SpaceDirectory:
         limits = self._settings.limits
         now = _ms(self._clock)
         with self._engine.connect() as conn:
-            row = conn.execute(select(accounts).where(accounts.c.username == username.strip().lower())).first()
+            row = conn.execute(
+                select(accounts).where(accounts.c.username == username.strip().lower())
+            ).first()
         if row is not None and row.locked_until and row.locked_until > now:
             raise AuthenticationFailed(
                 "too many failed sign-in attempts; try again in a few minutes",
@@ -162,39 +218,65 @@ class SpaceDirectory:
         ok = self._hasher.verify(row.password_hash if row else None, password)
         if row is None or not ok:
             if row is not None:
-                self._failed_login(row, now, limits.login_attempts_before_lock, limits.login_lock_seconds)
+                self._failed_login(
+                    row, now, limits.login_attempts_before_lock, limits.login_lock_seconds
+                )
             raise AuthenticationFailed("wrong username or password")
         if row.status != "active":
             raise AuthenticationFailed("this account is not active")
         space_status = None
         with self._engine.begin() as conn:
             if row.space_id:
-                space_status = conn.execute(select(spaces.c.status).where(spaces.c.id == row.space_id)).scalar()
-            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+                space_status = conn.execute(
+                    select(spaces.c.status).where(spaces.c.id == row.space_id)
+                ).scalar()
+            values: dict[str, Any] = {
+                "failed_logins": 0,
+                "locked_until": None,
+                "last_login_at": now,
+            }
             if self._hasher.needs_rehash(row.password_hash):
                 values["password_hash"] = self._hasher.hash(password)
             conn.execute(update(accounts).where(accounts.c.id == row.id).values(**values))
         if row.space_id and space_status != "active":
             raise AuthenticationFailed("this space is suspended; contact the operator")
         if row.space_id:
-            self._gate.log_event(row.space_id, AuditEvent(
-                action="login", actor_kind="citizen", actor_id=row.id, outcome="allowed",
-                detail={"actor": row.username},
-            ))
+            self._gate.log_event(
+                row.space_id,
+                AuditEvent(
+                    action="login",
+                    actor_kind="citizen",
+                    actor_id=row.id,
+                    outcome="allowed",
+                    detail={"actor": row.username},
+                ),
+            )
         return Account(row.id, row.username, row.role, row.space_id, row.status)
 
     def _failed_login(self, row: Any, now: int, attempts: int, lock_seconds: int) -> None:
         failures = int(row.failed_logins or 0) + 1
         locked = now + lock_seconds * 1000 if failures >= attempts else None
         with self._engine.begin() as conn:
-            conn.execute(update(accounts).where(accounts.c.id == row.id).values(
-                failed_logins=0 if locked else failures, locked_until=locked,
-            ))
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == row.id)
+                .values(
+                    failed_logins=0 if locked else failures,
+                    locked_until=locked,
+                )
+            )
         if row.space_id:
-            self._gate.log_event(row.space_id, AuditEvent(
-                action="login", actor_kind="anonymous", actor_id="-", outcome="denied",
-                reason="wrong-password", detail={"locked": bool(locked)},
-            ))
+            self._gate.log_event(
+                row.space_id,
+                AuditEvent(
+                    action="login",
+                    actor_kind="anonymous",
+                    actor_id="-",
+                    outcome="denied",
+                    reason="wrong-password",
+                    detail={"locked": bool(locked)},
+                ),
+            )
 
     def change_password(self, account_id: str, current: str, new: str) -> None:
         validate_password(new)
@@ -203,8 +285,11 @@ class SpaceDirectory:
         if row is None or not self._hasher.verify(row.password_hash, current):
             raise AuthenticationFailed("the current password is wrong")
         with self._engine.begin() as conn:
-            conn.execute(update(accounts).where(accounts.c.id == account_id)
-                         .values(password_hash=self._hasher.hash(new)))
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(password_hash=self._hasher.hash(new))
+            )
 
     def account_for_space(self, space_id: str) -> Account:
         with self._engine.connect() as conn:

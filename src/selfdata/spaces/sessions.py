@@ -53,15 +53,22 @@ class SessionStore:
     def _now(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
 
-    def issue(self, account_id: str, kind: SessionKind, ttl_seconds: int, label: str | None = None) -> IssuedToken:
+    def issue(
+        self, account_id: str, kind: SessionKind, ttl_seconds: int, label: str | None = None
+    ) -> IssuedToken:
         secret = _PREFIX[kind] + secrets.token_urlsafe(32)
         now = self._now()
         token = IssuedToken(new_id(now), secret, now + ttl_seconds * 1000)
         with self._engine.begin() as conn:
             conn.execute(
                 insert(auth_sessions).values(
-                    id=token.id, token_hash=_digest(secret), account_id=account_id, kind=kind,
-                    label=label, created_at=now, expires_at=token.expires_at,
+                    id=token.id,
+                    token_hash=_digest(secret),
+                    account_id=account_id,
+                    kind=kind,
+                    label=label,
+                    created_at=now,
+                    expires_at=token.expires_at,
                 )
             )
         return token
@@ -73,10 +80,16 @@ class SessionStore:
         with self._engine.begin() as conn:
             row = conn.execute(
                 select(
-                    auth_sessions.c.id, auth_sessions.c.kind, auth_sessions.c.expires_at,
-                    auth_sessions.c.revoked_at, accounts.c.id.label("account_id"),
-                    accounts.c.username, accounts.c.role, accounts.c.space_id,
-                    accounts.c.status, spaces.c.status.label("space_status"),
+                    auth_sessions.c.id,
+                    auth_sessions.c.kind,
+                    auth_sessions.c.expires_at,
+                    auth_sessions.c.revoked_at,
+                    accounts.c.id.label("account_id"),
+                    accounts.c.username,
+                    accounts.c.role,
+                    accounts.c.space_id,
+                    accounts.c.status,
+                    spaces.c.status.label("space_status"),
                 )
                 .join(accounts, accounts.c.id == auth_sessions.c.account_id)
                 .outerjoin(spaces, spaces.c.id == accounts.c.space_id)
@@ -97,8 +110,11 @@ class SessionStore:
         with self._engine.begin() as conn:
             result = conn.execute(
                 update(auth_sessions)
-                .where(auth_sessions.c.id == session_id, auth_sessions.c.account_id == account_id,
-                       auth_sessions.c.revoked_at.is_(None))
+                .where(
+                    auth_sessions.c.id == session_id,
+                    auth_sessions.c.account_id == account_id,
+                    auth_sessions.c.revoked_at.is_(None),
+                )
                 .values(revoked_at=self._now())
             )
             if not result.rowcount:
@@ -108,20 +124,31 @@ class SessionStore:
         with self._engine.begin() as conn:
             return conn.execute(
                 update(auth_sessions)
-                .where(auth_sessions.c.account_id == account_id, auth_sessions.c.revoked_at.is_(None))
+                .where(
+                    auth_sessions.c.account_id == account_id, auth_sessions.c.revoked_at.is_(None)
+                )
                 .values(revoked_at=self._now())
             ).rowcount
 
     def list_tokens(self, account_id: str) -> list[dict[str, object]]:
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(auth_sessions).where(
-                    auth_sessions.c.account_id == account_id, auth_sessions.c.revoked_at.is_(None),
+                select(auth_sessions)
+                .where(
+                    auth_sessions.c.account_id == account_id,
+                    auth_sessions.c.revoked_at.is_(None),
                     auth_sessions.c.expires_at > self._now(),
-                ).order_by(auth_sessions.c.created_at)
+                )
+                .order_by(auth_sessions.c.created_at)
             ).all()
         return [
-            {"id": r.id, "kind": r.kind, "label": r.label, "created_at": r.created_at,
-             "expires_at": r.expires_at, "last_used_at": r.last_used_at}
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "label": r.label,
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+                "last_used_at": r.last_used_at,
+            }
             for r in rows
         ]

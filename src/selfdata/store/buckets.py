@@ -53,14 +53,18 @@ def boundaries(every: str, start: int, end: int, tz_name: str) -> npt.NDArray[np
     if every == "hour":
         # Whole- and half-hour zones: local hours are UTC hours shifted by the
         # sub-hour part of the offset, which daylight saving never changes.
-        offset = int(datetime.fromtimestamp(start, tz=UTC).astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+        utcoffset = datetime.fromtimestamp(start, tz=UTC).astimezone(tz).utcoffset()
+        offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         shift = offset % 3600
         first = (start - shift) // 3600 * 3600 + shift
         return np.arange(first, end, 3600, dtype=np.int64)
     first_year, last_year = _local_year(start, tz), _local_year(end - 1, tz)
     if every == "year":
         edges = np.array(
-            [int(datetime(y, 1, 1, tzinfo=tz).timestamp()) for y in range(first_year, last_year + 1)],
+            [
+                int(datetime(y, 1, 1, tzinfo=tz).timestamp())
+                for y in range(first_year, last_year + 1)
+            ],
             dtype=np.int64,
         )
     elif every in ("day", "month"):

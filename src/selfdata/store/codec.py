@@ -4,7 +4,8 @@ Half-hourly meter readings compress to a few bytes per point: timestamp deltas a
 constant and shuffling the float64 bytes groups the slowly-changing exponent bytes
 together. Layout before compression::
 
-    b"SDC1" | n (u32) | ncols (u16) | first_ts (i64) | deltas (n-1 × i64) | cols (n × 8 × ncols, shuffled)
+    b"SDC1" | n (u32) | ncols (u16) | first_ts (i64)
+    | deltas ((n-1) × i64) | columns (n × ncols × 8 bytes, byte-shuffled)
 """
 
 from __future__ import annotations

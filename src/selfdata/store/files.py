@@ -22,7 +22,7 @@ from selfdata.crypto import Associated, SpaceKeys
 from selfdata.db.tables import files
 from selfdata.errors import CryptoError, NotFound, PayloadTooLarge
 from selfdata.ids import new_id
-from selfdata.store.types import FileInfo, from_ms
+from selfdata.store.types import FileInfo, at_ms
 
 __all__ = ["delete_file", "file_info", "list_files", "put_file", "read_file"]
 
@@ -95,25 +95,39 @@ def put_file(
     fingerprint = mac.digest()
     try:
         duplicate = conn.execute(
-            select(files.c.id).where(files.c.space_id == space_id, files.c.fingerprint == fingerprint)
+            select(files.c.id).where(
+                files.c.space_id == space_id, files.c.fingerprint == fingerprint
+            )
         ).scalar()
         if duplicate is not None:
             blobs.delete(blob_key)
             info = file_info(conn, keys, str(duplicate))
-            return FileInfo(info.id, info.size, info.filename, info.media_type, info.created_at,
-                            info.source_id, duplicate_of_existing=True)
+            return FileInfo(
+                info.id,
+                info.size,
+                info.filename,
+                info.media_type,
+                info.created_at,
+                info.source_id,
+                duplicate_of_existing=True,
+            )
         meta = {"filename": filename, "media_type": media_type}
         conn.execute(
             insert(files).values(
-                space_id=space_id, id=file_id, size=total, fingerprint=fingerprint,
-                blob_key=blob_key, source_id=source_id, created_at=now_ms,
+                space_id=space_id,
+                id=file_id,
+                size=total,
+                fingerprint=fingerprint,
+                blob_key=blob_key,
+                source_id=source_id,
+                created_at=now_ms,
                 body=keys.cipher.seal_raw(orjson.dumps(meta), _meta_ad(space_id, file_id)),
             )
         )
     except BaseException:
         blobs.delete(blob_key)
         raise
-    return FileInfo(file_id, total, filename, media_type, from_ms(now_ms), source_id)  # type: ignore[arg-type]
+    return FileInfo(file_id, total, filename, media_type, at_ms(now_ms), source_id)
 
 
 def _row(conn: Connection, space_id: str, file_id: str) -> Any:
@@ -127,8 +141,14 @@ def _row(conn: Connection, space_id: str, file_id: str) -> Any:
 
 def _info(keys: SpaceKeys, row: Any) -> FileInfo:
     meta = orjson.loads(keys.cipher.open_raw(bytes(row.body), _meta_ad(keys.space_id, row.id)))
-    return FileInfo(row.id, int(row.size), meta["filename"], meta["media_type"],
-                    from_ms(row.created_at), row.source_id)  # type: ignore[arg-type]
+    return FileInfo(
+        row.id,
+        int(row.size),
+        meta["filename"],
+        meta["media_type"],
+        at_ms(row.created_at),
+        row.source_id,
+    )
 
 
 def file_info(conn: Connection, keys: SpaceKeys, file_id: str) -> FileInfo:
@@ -142,7 +162,9 @@ def list_files(conn: Connection, keys: SpaceKeys) -> list[FileInfo]:
     return [_info(keys, row) for row in rows]
 
 
-def read_file(conn: Connection, keys: SpaceKeys, blobs: BlobStore, file_id: str) -> tuple[FileInfo, Iterator[bytes]]:
+def read_file(
+    conn: Connection, keys: SpaceKeys, blobs: BlobStore, file_id: str
+) -> tuple[FileInfo, Iterator[bytes]]:
     """The file's description and an iterator over its plaintext, verified segment by segment."""
     row = _row(conn, keys.space_id, file_id)
     info = _info(keys, row)

@@ -71,7 +71,9 @@ class KeyStore:
     def destroy(self, conn: Connection, space_id: str) -> bool:
         """Delete the wrapped key: everything sealed for the space becomes unreadable."""
         self.forget(space_id)
-        return bool(conn.execute(delete(space_keys).where(space_keys.c.space_id == space_id)).rowcount)
+        return bool(
+            conn.execute(delete(space_keys).where(space_keys.c.space_id == space_id)).rowcount
+        )
 
     def forget(self, space_id: str) -> None:
         with self._lock:
@@ -110,7 +112,7 @@ class KeyStore:
     def kek_usage(self, conn: Connection) -> dict[str, int]:
         """How many space keys each master key wraps (to know when an old one may go)."""
         usage: dict[str, int] = {}
-        for kek_id, in conn.execute(select(space_keys.c.kek_id)):
+        for (kek_id,) in conn.execute(select(space_keys.c.kek_id)):
             usage[kek_id] = usage.get(kek_id, 0) + 1
         return usage
 

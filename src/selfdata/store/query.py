@@ -28,9 +28,19 @@ from selfdata.errors import MalformedQuery
 __all__ = ["Cursor", "Filter", "Query", "decode_cursor", "encode_cursor"]
 
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "contains", "exists"]
-_SYNTAX = re.compile(r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(?P<op>!=|<=|>=|=|<|>|~|\?)\s*(?P<value>.*)$", re.S)
+_SYNTAX = re.compile(
+    r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(?P<op>!=|<=|>=|=|<|>|~|\?)\s*(?P<value>.*)$",
+    re.S,
+)
 _OPS: dict[str, Op] = {
-    "=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "~": "contains", "?": "exists",
+    "=": "eq",
+    "!=": "ne",
+    "<": "lt",
+    "<=": "le",
+    ">": "gt",
+    ">=": "ge",
+    "~": "contains",
+    "?": "exists",
 }
 _MAX_FILTERS = 20
 
@@ -91,7 +101,12 @@ class Filter:
         if cmp is None:
             return self.op == "ne"
         return {
-            "eq": cmp == 0, "ne": cmp != 0, "lt": cmp < 0, "le": cmp <= 0, "gt": cmp > 0, "ge": cmp >= 0,
+            "eq": cmp == 0,
+            "ne": cmp != 0,
+            "lt": cmp < 0,
+            "le": cmp <= 0,
+            "gt": cmp > 0,
+            "ge": cmp >= 0,
         }[self.op]
 
     def _compare(self, actual: Any) -> int | None:
@@ -191,7 +206,9 @@ class Query:
         if not 1 <= limit <= max_limit:
             raise MalformedQuery(f"limit must be between 1 and {max_limit} (got {limit})")
         if start and end and start >= end:
-            raise MalformedQuery(f"the start ({start.isoformat()}) must be before the end ({end.isoformat()})")
+            raise MalformedQuery(
+                f"the start ({start.isoformat()}) must be before the end ({end.isoformat()})"
+            )
         if cursor is not None:
             decode_cursor(cursor)
         return cls(doctype, start, end, parsed, limit, cursor, descending)

@@ -23,8 +23,16 @@ from selfdata.store.buckets import boundaries
 from selfdata.store.codec import decode_chunk, encode_chunk
 from selfdata.store.types import SeriesFrame, Stream
 
-__all__ = ["Aggregate", "aggregate", "append_points", "create_stream", "delete_stream",
-           "get_stream", "list_streams", "read_points"]
+__all__ = [
+    "Aggregate",
+    "aggregate",
+    "append_points",
+    "create_stream",
+    "delete_stream",
+    "get_stream",
+    "list_streams",
+    "read_points",
+]
 
 Aggregate = Literal["sum", "mean", "min", "max", "count"]
 _IN_BATCH = 400
@@ -53,10 +61,20 @@ def create_stream(
     meta = dict(meta or {})
     conn.execute(
         insert(series_streams).values(
-            space_id=keys.space_id, id=stream_id, doctype=doctype, record_id=record_id,
-            columns=",".join(columns), points=0, first_ts=None, last_ts=None,
-            source_id=source_id, created_at=now_ms, updated_at=now_ms,
-            body=keys.cipher.seal_raw(orjson.dumps(meta), _stream_ad(keys.space_id, doctype, stream_id)),
+            space_id=keys.space_id,
+            id=stream_id,
+            doctype=doctype,
+            record_id=record_id,
+            columns=",".join(columns),
+            points=0,
+            first_ts=None,
+            last_ts=None,
+            source_id=source_id,
+            created_at=now_ms,
+            updated_at=now_ms,
+            body=keys.cipher.seal_raw(
+                orjson.dumps(meta), _stream_ad(keys.space_id, doctype, stream_id)
+            ),
         )
     )
     return Stream(stream_id, doctype, record_id, tuple(columns), 0, None, None, meta, source_id)
@@ -65,13 +83,19 @@ def create_stream(
 def _to_stream(keys: SpaceKeys, row: Any) -> Stream:
     from selfdata.store.types import from_ms
 
-    meta = orjson.loads(keys.cipher.open_raw(bytes(row.body), _stream_ad(keys.space_id, row.doctype, row.id)))
+    meta = orjson.loads(
+        keys.cipher.open_raw(bytes(row.body), _stream_ad(keys.space_id, row.doctype, row.id))
+    )
     return Stream(
-        id=row.id, doctype=row.doctype, record_id=row.record_id,
-        columns=tuple(row.columns.split(",")), points=int(row.points),
+        id=row.id,
+        doctype=row.doctype,
+        record_id=row.record_id,
+        columns=tuple(row.columns.split(",")),
+        points=int(row.points),
         first=from_ms(row.first_ts * 1000) if row.first_ts is not None else None,
         last=from_ms(row.last_ts * 1000) if row.last_ts is not None else None,
-        meta=meta, source_id=row.source_id,
+        meta=meta,
+        source_id=row.source_id,
     )
 
 
@@ -110,7 +134,9 @@ def list_streams(
 
 
 def _month_starts(ts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return ts.astype("datetime64[s]").astype("datetime64[M]").astype("datetime64[s]").astype(np.int64)
+    return (
+        ts.astype("datetime64[s]").astype("datetime64[M]").astype("datetime64[s]").astype(np.int64)
+    )
 
 
 def _normalise(
@@ -170,50 +196,79 @@ def append_points(
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     gained = 0
-    for chunk_start, part_t, part_v in zip(starts, np.split(t, cuts), np.split(v, cuts), strict=True):
+    for chunk_start, part_t, part_v in zip(
+        starts, np.split(t, cuts), np.split(v, cuts), strict=True
+    ):
         ad = _chunk_ad(keys.space_id, stream.doctype, stream.id, chunk_start)
         old = existing.get(chunk_start)
         if old is not None:
             old_t, old_v = decode_chunk(keys.cipher.open_raw(old[0], ad))
-            merged_t = np.concatenate((old_t, part_t))
-            merged_v = np.concatenate((old_v, part_v))
-            order = np.argsort(merged_t, kind="stable")
-            merged_t, merged_v = merged_t[order], merged_v[order]
-            keep = np.append(merged_t[1:] != merged_t[:-1], True)
-            part_t, part_v = merged_t[keep], merged_v[keep]
-            gained += int(part_t.shape[0]) - old[1]
+            chunk_t, chunk_v = _merge(old_t, old_v, part_t, part_v)
+            gained += int(chunk_t.shape[0]) - old[1]
         else:
-            gained += int(part_t.shape[0])
-        row = {
-            "space_id": keys.space_id, "stream_id": stream.id, "chunk_start": chunk_start,
-            "points": int(part_t.shape[0]), "first_ts": int(part_t[0]), "last_ts": int(part_t[-1]),
-            "body": keys.cipher.seal_raw(encode_chunk(part_t, part_v), ad),
+            chunk_t, chunk_v = part_t, part_v
+            gained += int(chunk_t.shape[0])
+        chunk_row = {
+            "space_id": keys.space_id,
+            "stream_id": stream.id,
+            "chunk_start": chunk_start,
+            "points": int(chunk_t.shape[0]),
+            "first_ts": int(chunk_t[0]),
+            "last_ts": int(chunk_t[-1]),
+            "body": keys.cipher.seal_raw(encode_chunk(chunk_t, chunk_v), ad),
         }
-        (changed_rows if old is not None else new_rows).append(row)
+        (changed_rows if old is not None else new_rows).append(chunk_row)
     if new_rows:
         conn.execute(insert(series_chunks), new_rows)
-    for row in changed_rows:
+    for changed in changed_rows:
         conn.execute(
             update(series_chunks)
             .where(
-                series_chunks.c.space_id == row["space_id"],
-                series_chunks.c.stream_id == row["stream_id"],
-                series_chunks.c.chunk_start == row["chunk_start"],
+                series_chunks.c.space_id == changed["space_id"],
+                series_chunks.c.stream_id == changed["stream_id"],
+                series_chunks.c.chunk_start == changed["chunk_start"],
             )
-            .values(points=row["points"], first_ts=row["first_ts"], last_ts=row["last_ts"], body=row["body"])
+            .values(
+                points=changed["points"],
+                first_ts=changed["first_ts"],
+                last_ts=changed["last_ts"],
+                body=changed["body"],
+            )
         )
     first = int(t[0]) if stream.first is None else min(int(t[0]), int(stream.first.timestamp()))
     last = int(t[-1]) if stream.last is None else max(int(t[-1]), int(stream.last.timestamp()))
     conn.execute(
         update(series_streams)
         .where(series_streams.c.space_id == keys.space_id, series_streams.c.id == stream.id)
-        .values(points=series_streams.c.points + gained, first_ts=first, last_ts=last, updated_at=now_ms)
+        .values(
+            points=series_streams.c.points + gained, first_ts=first, last_ts=last, updated_at=now_ms
+        )
     )
     return gained
 
 
+def _merge(
+    old_t: npt.NDArray[np.int64],
+    old_v: npt.NDArray[np.float64],
+    new_t: npt.NDArray[np.int64],
+    new_v: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Stored and new points in time order; at an equal timestamp the new value wins
+    (the stable sort keeps old before new, and the last of each run is kept)."""
+    merged_t = np.concatenate((old_t, new_t))
+    merged_v = np.concatenate((old_v, new_v))
+    order = np.argsort(merged_t, kind="stable")
+    merged_t, merged_v = merged_t[order], merged_v[order]
+    keep = np.append(merged_t[1:] != merged_t[:-1], True)
+    return merged_t[keep], merged_v[keep]
+
+
 def read_points(
-    conn: Connection, keys: SpaceKeys, stream: Stream, start: int | None = None, end: int | None = None
+    conn: Connection,
+    keys: SpaceKeys,
+    stream: Stream,
+    start: int | None = None,
+    end: int | None = None,
 ) -> SeriesFrame:
     """Raw points with ``start <= ts < end`` (epoch seconds; None = unbounded)."""
     where = [series_chunks.c.space_id == keys.space_id, series_chunks.c.stream_id == stream.id]
@@ -259,9 +314,7 @@ def aggregate(
     lo = start if start is not None else (int(t[0]) if t.shape[0] else 0)
     hi = end if end is not None else (int(t[-1]) + 1 if t.shape[0] else 0)
     edges = boundaries(every, lo, hi, tz_name)
-    bounds = np.append(
-        np.searchsorted(t, edges, side="left"), np.searchsorted(t, hi, side="left")
-    )
+    bounds = np.append(np.searchsorted(t, edges, side="left"), np.searchsorted(t, hi, side="left"))
     out: dict[str, npt.NDArray[np.float64]] = {}
     counts = np.diff(bounds).astype(np.int64)
     for name, values in frame.columns.items():

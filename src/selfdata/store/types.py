@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,6 +18,7 @@ __all__ = [
     "SeriesFrame",
     "Stream",
     "WriteReport",
+    "at_ms",
     "from_ms",
     "to_ms",
 ]
@@ -30,6 +32,11 @@ def to_ms(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp() * 1000)
+
+
+def at_ms(value: int) -> datetime:
+    """An epoch-millisecond column that is never empty, as an aware datetime."""
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 def from_ms(value: int | None) -> datetime | None:
@@ -151,7 +158,7 @@ class SeriesFrame:
             }
             for name in names:
                 v = float(self.columns[name][i])
-                row[name] = None if v != v else v  # NaN means "no value"
+                row[name] = None if math.isnan(v) else v  # NaN means "no value"
             if self.counts is not None:
                 row["count"] = int(self.counts[i])
             out.append(row)
