@@ -237,3 +237,20 @@ def test_erasure_destroys_the_key_then_every_row_and_blob(platform: Platform) ->
     assert {s.doctype for s in other.summary()} >= {"bank.transaction", "energy.reading"}
     # The name is free again.
     platform.directory.create_space("alice", "another long password", OPERATOR)
+
+
+def test_oversized_file_is_refused_and_leaves_nothing(sqlite_platform: Platform) -> None:
+    from selfdata.errors import PayloadTooLarge
+
+    settings = sqlite_platform.settings
+    small = sqlite_platform.gate.settings = settings.with_(
+        limits=type(settings.limits)(max_file_bytes=2 * 1024 * 1024)
+    )
+    assert small.limits.max_file_bytes == 2 * 1024 * 1024
+    view = make_space(sqlite_platform)
+    with pytest.raises(PayloadTooLarge, match="larger than the 2 MiB"):
+        view.put_file(
+            [b"x" * 1024 * 1024] * 3, filename="big.bin", media_type="application/octet-stream"
+        )
+    assert view.files() == []
+    assert list(_files_under(settings.blob_dir)) == []

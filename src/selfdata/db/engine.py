@@ -30,9 +30,11 @@ def create_engine_for(url: str, *, pool_size: int = 10) -> Engine:
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling does not emit BEGIN for SELECTs; take
-        # control so every transaction starts with BEGIN (IMMEDIATE for writers).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # Take transaction control from pysqlite and begin every transaction IMMEDIATE:
+        # nearly every access writes its audit event, and a deferred transaction that
+        # reads then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another connection
+        # wrote in between, instead of waiting its turn on the busy timeout.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
