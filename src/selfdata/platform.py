@@ -15,11 +15,15 @@ from sqlalchemy import Engine
 from selfdata.access import Actor, Gate, SpaceView
 from selfdata.blobs import LocalBlobStore
 from selfdata.clock import Clock, SystemClock
+from selfdata.consent import ConsentRecord, make_receipt
 from selfdata.crypto import EnvKeyProvider, KeyFileProvider, KeyProvider
 from selfdata.crypto.keyring import ENV_VAR
+from selfdata.crypto.signing import ENV_VAR as SIGNING_ENV
+from selfdata.crypto.signing import OperatorSigner
 from selfdata.db import create_engine_for, current_revision, head_revision, upgrade
 from selfdata.doctypes import DoctypeRegistry, default_registry
 from selfdata.errors import ConfigurationError
+from selfdata.services.registry import ServiceRegistry
 from selfdata.settings import CONFIG_NAME, Settings
 from selfdata.spaces import PasswordHasher, SessionStore, SpaceDirectory
 
@@ -40,6 +44,15 @@ class Platform:
     sessions: SessionStore
     doctypes: DoctypeRegistry
     clock: Clock
+    services: ServiceRegistry
+
+    @property
+    def signer(self) -> OperatorSigner:
+        return self.gate.signer
+
+    def receipt(self, record: ConsentRecord) -> str:
+        """The signed receipt of a consent record (same for citizen and service)."""
+        return make_receipt(record, self.signer, self.clock.now(), self.settings.public_url)
 
     @classmethod
     def open(
@@ -72,6 +85,7 @@ class Platform:
             doctypes,
             clock,
             settings,
+            OperatorSigner.load(settings.signing_key_file),
         )
         gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
         hasher = PasswordHasher(settings.argon2_profile)
@@ -81,6 +95,7 @@ class Platform:
             gate=gate,
             directory=SpaceDirectory(engine, gate, hasher, clock, settings),
             sessions=SessionStore(engine, clock),
+            services=ServiceRegistry(engine, clock),
             doctypes=doctypes,
             clock=clock,
         )
@@ -117,6 +132,8 @@ def init_instance(home: Path, *, database_url: str | None = None) -> tuple[Setti
     if not os.environ.get(ENV_VAR) and not settings.key_file.exists():
         KeyFileProvider(settings.key_file).create()
         created_key = True
+    if not os.environ.get(SIGNING_ENV) and not settings.signing_key_file.exists():
+        OperatorSigner.create_file(settings.signing_key_file)
     settings.blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine_for(settings.database_url)
     try:

@@ -42,6 +42,8 @@ class Settings:
     database_url: str
     blob_dir: Path
     key_file: Path
+    signing_key_file: Path
+    public_url: str = "http://127.0.0.1:8000"  # issuer of receipts, checkpoints, OAuth
     timezone: str = "Europe/Paris"
     session_hours: int = 12
     token_days: int = 90
@@ -57,6 +59,7 @@ class Settings:
             "database_url": f"sqlite:///{home / 'selfdata.db'}",
             "blob_dir": home / "blobs",
             "key_file": home / "master.key",
+            "signing_key_file": home / "signing.key",
         }
         config = home / CONFIG_NAME
         if config.exists():
@@ -69,6 +72,7 @@ class Settings:
             "database_url": os.environ.get("SELFDATA_DATABASE_URL"),
             "timezone": os.environ.get("SELFDATA_TIMEZONE"),
             "argon2_profile": os.environ.get("SELFDATA_ARGON2_PROFILE"),
+            "public_url": os.environ.get("SELFDATA_PUBLIC_URL"),
         }
         values.update({k: v for k, v in env.items() if v})
         values.update(overrides)
@@ -83,6 +87,7 @@ class Settings:
             "# selfdata instance settings; environment variables SELFDATA_* override these.",
             f'database_url = "{self.database_url}"',
             f'timezone = "{self.timezone}"',
+            f'public_url = "{self.public_url}"',
             f"session_hours = {self.session_hours}",
             f"token_days = {self.token_days}",
             "",
@@ -93,7 +98,14 @@ class Settings:
 
 
 def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
-    known = {"database_url", "timezone", "session_hours", "token_days", "argon2_profile"}
+    known = {
+        "database_url",
+        "timezone",
+        "session_hours",
+        "token_days",
+        "argon2_profile",
+        "public_url",
+    }
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "limits":
@@ -103,7 +115,7 @@ def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
                 raise ConfigurationError(f"{origin}: [limits]: {exc}") from None
         elif key in known:
             out[key] = value
-        elif key in {"blob_dir", "key_file"}:
+        elif key in {"blob_dir", "key_file", "signing_key_file"}:
             out[key] = Path(value)
         else:
             raise ConfigurationError(f"{origin}: unknown setting {key!r}")

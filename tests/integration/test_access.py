@@ -51,7 +51,7 @@ def test_services_and_connectors_need_consent(platform: Platform) -> None:
     )
     with pytest.raises(AccessDenied) as caught:
         service.query(Query.build("bank.transaction"))
-    assert caught.value.reason == "no-consent"
+    assert caught.value.reason == "service-unknown"
 
 
 def test_suspension_takes_effect_on_the_next_request(platform: Platform) -> None:

@@ -22,15 +22,19 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from selfdata.access.actors import Actor
-from selfdata.access.policy import AccessRequest, Decision, SpaceStatus, decide
+from selfdata.access.policy import AccessRequest, ConsentFacts, Decision, SpaceStatus, decide
 from selfdata.audit import AuditEvent, append_event
+from selfdata.audit.checkpoints import Checkpoint, checkpoint_due_spaces, create_checkpoint
 from selfdata.blobs import BlobStore
 from selfdata.clock import Clock
 from selfdata.crypto import KeyProvider, MasterKeyring, SpaceKeys
+from selfdata.crypto.signing import OperatorSigner
 from selfdata.db.tables import spaces
 from selfdata.doctypes import DoctypeRegistry
 from selfdata.errors import AccessDenied, CryptoError, NotFound, SelfdataError
+from selfdata.services.registry import service_status
 from selfdata.settings import Settings
+from selfdata.store.consents import active_consents, consent_states
 from selfdata.store.keys import KeyStore
 from selfdata.store.purge import purge_space
 from selfdata.store.types import to_ms
@@ -72,8 +76,10 @@ class Gate:
         doctypes: DoctypeRegistry,
         clock: Clock,
         settings: Settings,
+        signer: OperatorSigner,
     ) -> None:
         self.engine = engine
+        self.signer = signer
         self.key_provider = key_provider
         self._keyring: MasterKeyring | None = None
         self.keys = KeyStore(self.keyring)
@@ -108,6 +114,7 @@ class Gate:
         *,
         resolve_doctype: Callable[[Connection], str] | None = None,
         audited: bool = True,
+        space_only: bool = False,
     ) -> Iterator[Access]:
         """Decide ``request``; when allowed, yield an :class:`Access` inside a
         transaction that also records the audit event. ``resolve_doctype`` looks up
@@ -117,16 +124,24 @@ class Gate:
         failure: tuple[AccessRequest, Decision, SelfdataError] | None = None
         with self.engine.begin() as conn:
             status = self._status(conn, request.space_id)
-            decision = decide(request, status)
-            if decision.allowed and resolve_doctype is not None:
-                request = replace(request, doctype=resolve_doctype(conn))
-                decision = decide(request, status)
+            keys = (
+                self.keys.get(conn, request.space_id) if status in ("active", "suspended") else None
+            )
+            facts = self._consent_facts(conn, request, keys, now_ms)
+            if resolve_doctype is not None:
+                decision = decide(request, status, facts, space_only=True)
+                if decision.allowed:
+                    request = replace(request, doctype=resolve_doctype(conn))
+                    decision = decide(request, status, facts)
+            else:
+                decision = decide(request, status, facts, space_only=space_only)
             if not decision.allowed:
                 refusal = (request, decision)
             else:
+                assert keys is not None  # an allowed decision implies the space exists
                 access = Access(
                     conn,
-                    self.keys.get(conn, request.space_id),
+                    keys,
                     request,
                     decision,
                     now_ms,
@@ -149,6 +164,29 @@ class Gate:
             request, decision, error = failure
             self._audit_apart(request, decision, "failed", now_ms, error=error.code)
             raise error
+
+    def _consent_facts(
+        self, conn: Connection, request: AccessRequest, keys: SpaceKeys | None, now_ms: int
+    ) -> ConsentFacts | None:
+        """For a service: its registry status and its consents in this space, read in
+        the access's own transaction (a withdrawal or suspension counts at once)."""
+        actor = request.actor
+        if actor.kind != "service" or keys is None:
+            return None
+        status = service_status(conn, actor.id)
+        active = active_consents(conn, keys, actor.id, now_ms) if status == "approved" else []
+        lapsed = []
+        for consent_id, state, expires_at in consent_states(conn, keys.space_id, actor.id):
+            if actor.consent_id is not None and consent_id != actor.consent_id:
+                continue
+            if state == "withdrawn":
+                lapsed.append("withdrawn")
+            elif state == "expired" or expires_at <= now_ms:
+                lapsed.append("expired")
+        if actor.consent_id is not None:
+            # A token is bound to one consent: the service's other consents do not count.
+            active = [c for c in active if c.id == actor.consent_id]
+        return ConsentFacts(status, tuple(active), tuple(lapsed), self.clock.now())
 
     def _event(self, access: Access) -> AuditEvent:
         r = access.request
@@ -261,6 +299,23 @@ class Gate:
             counts = purge_space(conn, self.blobs, space_id)
         counts["key_destroyed"] = int(key_destroyed)
         return counts
+
+    # -- signed checkpoints of the logs --------------------------------------------
+
+    def checkpoint(self, space_id: str) -> Checkpoint | None:
+        """Sign the head of one space's log now (on demand)."""
+        with self.engine.begin() as conn:
+            return create_checkpoint(
+                conn, space_id, self.signer, self.now_ms(), self.settings.public_url
+            )
+
+    def checkpoint_all(self) -> int:
+        """Sign the head of every log that grew since its last checkpoint (periodic job)."""
+        count = 0
+        for space_id in checkpoint_due_spaces(self.engine):
+            if self.checkpoint(space_id) is not None:
+                count += 1
+        return count
 
     # -- master key rotation -----------------------------------------------------
 

@@ -1,23 +1,45 @@
 """The rules of the authorisation point, as a pure function (no I/O, no framework).
 
-``decide`` answers one :class:`AccessRequest` from the facts the gate gathered: the
-space's status and, for services (a later capability), their consents. Every refusal
-carries a stable ``reason`` code and a sentence the person refused can understand.
+``decide`` answers one :class:`AccessRequest` from the facts the gate gathered inside
+the access's transaction: the space's status and, for a service, the service's status
+in the registry and its consents in this space. Every refusal carries a stable
+``reason`` code and a sentence the party refused can understand; no refusal says
+anything about the data itself.
+
+Reasons (``Decision.reason``)::
+
+    allowed:  owner · operator-administration · consent
+    refused:  space-not-found · not-your-space · space-suspended · operator-no-data-access
+              service-unknown · service-not-approved · service-suspended · service-retired
+              no-consent · consent-withdrawn · consent-expired · doctype-not-consented
+              operation-not-consented · purpose-not-consented · purpose-required
+              outside-data-period · action-not-for-services · unknown-actor
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal
 
 from selfdata.access.actors import Actor
+from selfdata.consent.record import ConsentRecord
 
-__all__ = ["DATA_ACTIONS", "AccessRequest", "Action", "Decision", "decide"]
+__all__ = ["DATA_ACTIONS", "AccessRequest", "Action", "ConsentFacts", "Decision", "decide"]
 
-Action = Literal["read", "write", "update", "delete", "export", "erase", "admin"]
-DATA_ACTIONS: frozenset[str] = frozenset({"read", "write", "update", "delete", "export"})
+Action = Literal[
+    "read", "write", "update", "delete", "derive", "export", "erase", "admin", "consent"
+]
+DATA_ACTIONS: frozenset[str] = frozenset({"read", "write", "update", "delete", "derive", "export"})
 SpaceStatus = Literal["active", "suspended", "erased", "missing"]
+# What a service's consented operation allows.
+_OPERATION = {
+    "read": "read",
+    "write": "write",
+    "update": "write",
+    "delete": "write",
+    "derive": "derive",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +54,16 @@ class AccessRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentFacts:
+    """What the gate knows of a service when it decides."""
+
+    service_status: str | None  # None: no such service in the registry
+    active: tuple[ConsentRecord, ...] = ()  # active, unexpired (only the token's own, if bound)
+    lapsed: tuple[str, ...] = ()  # "withdrawn" / "expired" states of its other consents
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
     reason: str
@@ -39,17 +71,28 @@ class Decision:
     consent_id: str | None = None
     # Refusals that must not reveal that the space exists answer "not found".
     conceal: bool = False
+    # The earliest data time the actor may see (a service's consented data period).
+    not_before: datetime | None = None
+    purposes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _allow(reason: str, explanation: str) -> Decision:
-    return Decision(True, reason, explanation)
+def _allow(reason: str, explanation: str, **extra: object) -> Decision:
+    return Decision(True, reason, explanation, **extra)  # type: ignore[arg-type]
 
 
 def _deny(reason: str, explanation: str, *, conceal: bool = False) -> Decision:
     return Decision(False, reason, explanation, conceal=conceal)
 
 
-def decide(request: AccessRequest, space_status: SpaceStatus) -> Decision:
+def decide(
+    request: AccessRequest,
+    space_status: SpaceStatus,
+    consent: ConsentFacts | None = None,
+    *,
+    space_only: bool = False,
+) -> Decision:
+    """Decide ``request``. ``space_only`` checks only whether the actor may address the
+    space at all (used before resolving the doctype of an object addressed by id)."""
     actor = request.actor
     if space_status in ("missing", "erased"):
         return _deny("space-not-found", "there is no such space", conceal=True)
@@ -68,10 +111,88 @@ def decide(request: AccessRequest, space_status: SpaceStatus) -> Decision:
             "operator-no-data-access",
             "operators administer spaces but cannot read or change the data in them",
         )
-    if actor.kind in ("service", "connector"):
+    if actor.kind == "service":
+        if space_status == "suspended":
+            return _deny("space-suspended", "this space is suspended by the operator")
+        return _decide_service(request, consent or ConsentFacts(None), space_only)
+    if actor.kind == "connector":
         return _deny(
             "no-consent",
-            f"no active consent lets this {actor.kind} {request.action} "
+            f"no active consent lets this connector {request.action} "
             f"{request.doctype or 'data'} in this space",
         )
     return _deny("unknown-actor", "the request does not say who is asking")
+
+
+def _decide_service(request: AccessRequest, facts: ConsentFacts, space_only: bool) -> Decision:
+    name = request.actor.label or request.actor.id
+    status = facts.service_status
+    if status is None:
+        return _deny("service-unknown", f"{name} is not a registered service")
+    if status != "approved":
+        reason = {"suspended": "service-suspended", "retired": "service-retired"}.get(
+            status, "service-not-approved"
+        )
+        return _deny(reason, f"{name} is {status} by the operator and may not access any data")
+    if not facts.active:
+        if "withdrawn" in facts.lapsed:
+            return _deny("consent-withdrawn", f"the citizen withdrew their consent to {name}")
+        if "expired" in facts.lapsed:
+            return _deny("consent-expired", f"the citizen's consent to {name} has expired")
+        return _deny("no-consent", f"the citizen has not consented to {name}")
+    if space_only:
+        return _allow("consent", "the service holds an active consent in this space")
+    operation = _OPERATION.get(request.action)
+    if operation is None or request.doctype is None:
+        what = request.action if operation is None else "list everything in"
+        return _deny("action-not-for-services", f"services may not {what} a space")
+    now = facts.now
+    refusal = _deny(
+        "doctype-not-consented",
+        f"the citizen did not consent to {name} using {request.doctype}",
+    )
+    for record in facts.active:
+        for grant in record.grants:
+            if not grant.covers_doctype(request.doctype):
+                continue
+            if operation not in grant.operations:
+                refusal = _deny(
+                    "operation-not-consented",
+                    f"the consent lets {name} {', '.join(grant.operations)} {request.doctype}, "
+                    f"not {operation}",
+                )
+                continue
+            if request.purpose is None:
+                refusal = _deny(
+                    "purpose-required",
+                    "say why: declare one of the consented purposes "
+                    f"({', '.join(grant.purposes)}) with the request",
+                )
+                continue
+            if request.purpose not in grant.purposes:
+                refusal = _deny(
+                    "purpose-not-consented",
+                    f"{request.purpose} is not a purpose the citizen consented to for "
+                    f"{request.doctype} (consented: {', '.join(grant.purposes)})",
+                )
+                continue
+            not_before = now - timedelta(days=grant.window_days) if now else None
+            if (
+                not_before is not None
+                and request.period_start is not None
+                and request.period_start < not_before
+            ):
+                refusal = _deny(
+                    "outside-data-period",
+                    f"the consent covers data from {not_before.date().isoformat()} on; "
+                    f"the request starts at {request.period_start.date().isoformat()}",
+                )
+                continue
+            return _allow(
+                "consent",
+                f"consent {record.id} covers this request",
+                consent_id=record.id,
+                not_before=not_before,
+                purposes=grant.purposes,
+            )
+    return refusal

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import replace as dc_replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy.typing as npt
 
 from selfdata.access.actors import Actor
-from selfdata.access.gate import Gate
+from selfdata.access.gate import Access, Gate
 from selfdata.access.policy import AccessRequest, Action
 from selfdata.audit import LoggedEvent
+from selfdata.audit.checkpoints import list_checkpoints
+from selfdata.audit.export import export_lines
 from selfdata.audit.log import iter_events, list_events, verify_chain
-from selfdata.errors import FieldError, InvalidInput, MalformedQuery, ValidationFailed
+from selfdata.consent import ConsentRecord, Grant, StateChange, build_notice
+from selfdata.errors import (
+    AccessDenied,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    MalformedQuery,
+    NotFound,
+    ValidationFailed,
+)
+from selfdata.ids import new_id
+from selfdata.services.manifest import parse_duration
+from selfdata.services.registry import ServiceInfo
+from selfdata.store import consents as consent_store
 from selfdata.store import files as file_store
 from selfdata.store import records as record_store
 from selfdata.store import series as series_store
@@ -52,6 +68,20 @@ def _epoch(value: datetime | None) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
+
+
+def _floor(start: datetime | None, access: Access) -> int | None:
+    """The read's lower bound: the caller's, raised to the consented data period."""
+    floor = access.decision.not_before
+    if floor is not None and (start is None or start < floor):
+        return _epoch(floor)
+    return _epoch(start)
+
+
+def _within(query: Query, floor: datetime | None) -> Query:
+    if floor is None or (query.start is not None and query.start >= floor):
+        return query
+    return dc_replace(query, start=floor)
 
 
 class SpaceView:
@@ -150,6 +180,12 @@ class SpaceView:
             ),
         ) as access:
             record = record_store.get_record(access.conn, access.keys, record_id)
+            floor = access.decision.not_before
+            if floor is not None and record.time_start is not None and record.time_start < floor:
+                raise AccessDenied(
+                    f"this record is older than the consented data period (from {floor.date()})",
+                    reason="outside-data-period",
+                )
             access.note(count=1, target=record_id)
         return record
 
@@ -164,7 +200,9 @@ class SpaceView:
         with self._gate.access(
             self._request("read", doctype.name, query.start, query.end)
         ) as access:
-            page = record_store.query_records(access.conn, access.keys, query)
+            page = record_store.query_records(
+                access.conn, access.keys, _within(query, access.decision.not_before)
+            )
             access.note(count=len(page.items))
             if query.filters:
                 access.note(filters=[f.as_text() for f in query.filters])
@@ -306,7 +344,7 @@ class SpaceView:
         ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
             frame = series_store.read_points(
-                access.conn, access.keys, stream, _epoch(start), _epoch(end)
+                access.conn, access.keys, stream, _floor(start, access), _epoch(end)
             )
             access.note(count=len(frame), target=stream_id)
         return frame
@@ -326,12 +364,9 @@ class SpaceView:
             self._request("read", None, start, end), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
-            frame = series_store.read_points(
-                access.conn, access.keys, stream, _epoch(start), _epoch(end)
-            )
-            result = series_store.aggregate(
-                frame, every, how, self.timezone, _epoch(start), _epoch(end)
-            )
+            lower = _floor(start, access)
+            frame = series_store.read_points(access.conn, access.keys, stream, lower, _epoch(end))
+            result = series_store.aggregate(frame, every, how, self.timezone, lower, _epoch(end))
             access.note(count=len(frame), target=stream_id, every=every, how=how)
         return result
 
@@ -396,6 +431,177 @@ class SpaceView:
         with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
             return list_events(access.conn, access.keys, before_seq=before_seq, limit=limit)
 
+    def export_log(self) -> Iterator[bytes]:
+        """The whole log with its signed checkpoints (a fresh one covers the last event),
+        as JSON Lines the citizen can verify offline with ``selfdata audit verify``."""
+        with self._gate.access(self._request("export", "audit.event")) as access:
+            access.note(detail="access log")
+        self._gate.checkpoint(self.space_id)
+        with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
+            events = list(iter_events(access.conn, access.keys))
+            checkpoints = list_checkpoints(access.conn, self.space_id)
+        exported_at = self._gate.clock.now().isoformat()
+        return export_lines(
+            self.space_id, exported_at, self._gate.signer.jwks(), events, checkpoints
+        )
+
     def verify_log(self) -> tuple[bool, str, int]:
         with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
             return verify_chain(iter_events(access.conn, access.keys))
+
+    # -- consents (the citizen's decisions about services) -------------------------
+
+    def give_consent(
+        self,
+        service: ServiceInfo,
+        request_ids: Sequence[str] | None = None,
+        *,
+        duration: str | None = None,
+        method: str = "web-form",
+        language: str = "fr",
+    ) -> ConsentRecord:
+        """Grant ``request_ids`` of the service's manifest (all when None) after the
+        citizen read the notice. A new consent supersedes the previous one."""
+        manifest = service.manifest
+        if service.status != "approved":
+            raise Conflict(
+                f"{manifest.id} is {service.status}; only approved services can be granted"
+            )
+        wanted = list(request_ids) if request_ids is not None else [r.id for r in manifest.requests]
+        known = {r.id for r in manifest.requests}
+        unknown = [r for r in wanted if r not in known]
+        if unknown or not wanted:
+            raise InvalidInput(
+                f"unknown request(s) {', '.join(unknown) or '(none chosen)'}; "
+                f"{manifest.id} asks for: {', '.join(sorted(known))}"
+            )
+        missing = [r.id for r in manifest.requests if r.required and r.id not in wanted]
+        if missing:
+            raise InvalidInput(f"{manifest.id} cannot work without: {', '.join(missing)}")
+        length = parse_duration(duration or manifest.consent_duration)
+        if length > parse_duration(manifest.consent_duration) or length.days < 1:
+            raise InvalidInput(
+                f"a consent to {manifest.id} lasts between one day and {manifest.consent_duration}"
+            )
+        notice = build_notice(manifest, self._gate.doctypes)
+        with self._gate.access(self._request("consent", "consent.record")) as access:
+            now = self._gate.clock.now()
+            for previous in consent_store.active_consents(
+                access.conn, access.keys, manifest.id, access.now_ms
+            ):
+                consent_store.save_consent(
+                    access.conn,
+                    access.keys,
+                    previous.with_state("withdrawn", now, "citizen", note="superseded"),
+                    access.now_ms,
+                )
+                consent_store.revoke_tokens(access.conn, self.space_id, previous.id, access.now_ms)
+            record = ConsentRecord(
+                id=new_id(access.now_ms),
+                space_id=self.space_id,
+                service_id=manifest.id,
+                service_name={"fr": manifest.name.fr, "en": manifest.name.en},
+                controller={
+                    "name": manifest.controller.name,
+                    "contact": str(manifest.controller.contact),
+                },
+                notice_id=notice.id,
+                notice_hash=notice.hash,
+                manifest_version=manifest.version,
+                grants=tuple(
+                    Grant(
+                        r.id,
+                        tuple(r.doctypes),
+                        tuple(r.operations),
+                        r.window.days,
+                        tuple(r.purposes),
+                        r.legal_basis,
+                        r.retention,
+                        tuple(r.recipients),
+                    )
+                    for r in manifest.requests
+                    if r.id in wanted
+                ),
+                given_at=now.isoformat(),
+                expires_at=(now + length).isoformat(),
+                status="active",
+                language=language,
+                method=method,
+                history=(StateChange("given", now.isoformat(), "citizen"),),
+            )
+            consent_store.save_consent(access.conn, access.keys, record, access.now_ms)
+            access.request = replace(access.request, action="consent.give")  # type: ignore[arg-type]
+            access.note(
+                target=record.id, service=manifest.id, requests=wanted, notice_hash=notice.hash
+            )
+        return record
+
+    def _change_consent(self, consent_id: str, state: str, **changes: Any) -> ConsentRecord:
+        with self._gate.access(self._request("consent", "consent.record")) as access:
+            current = consent_store.get_consent(access.conn, access.keys, consent_id)
+            now = self._gate.clock.now()
+            if state == "withdrawn" and current.status != "active":
+                raise Conflict(f"consent {consent_id} is already {current.status}")
+            if state == "renewed" and current.status == "withdrawn":
+                raise Conflict(f"consent {consent_id} was withdrawn; give a new consent instead")
+            record = current.with_state(state, now, "citizen", **changes)  # type: ignore[arg-type]
+            consent_store.save_consent(access.conn, access.keys, record, access.now_ms)
+            if state == "withdrawn":
+                consent_store.revoke_tokens(access.conn, self.space_id, consent_id, access.now_ms)
+            action = {"withdrawn": "consent.withdraw", "renewed": "consent.renew"}[state]
+            access.request = replace(access.request, action=action)  # type: ignore[arg-type]
+            access.note(target=consent_id, service=record.service_id)
+        return record
+
+    def withdraw_consent(self, consent_id: str) -> ConsentRecord:
+        """Withdraw at once: the service's next request is refused, its tokens revoked."""
+        return self._change_consent(consent_id, "withdrawn")
+
+    def renew_consent(
+        self, consent_id: str, service: ServiceInfo, duration: str | None = None
+    ) -> ConsentRecord:
+        """Extend a consent (active or expired) by the service's consent duration."""
+        if service.status != "approved":
+            raise Conflict(f"{service.id} is {service.status}; its consents cannot be renewed")
+        length = parse_duration(duration or service.manifest.consent_duration)
+        if length > parse_duration(service.manifest.consent_duration):
+            raise InvalidInput(
+                f"a consent to {service.id} lasts at most {service.manifest.consent_duration}"
+            )
+        return self._change_consent(
+            consent_id, "renewed", expires_at=self._gate.clock.now() + length
+        )
+
+    def consent(self, consent_id: str) -> ConsentRecord:
+        with self._gate.access(self._request("read", "consent.record"), audited=False) as access:
+            return consent_store.get_consent(access.conn, access.keys, consent_id)
+
+    def consents(self, service_id: str | None = None) -> list[ConsentRecord]:
+        """Every consent, newest first; consents past their end are marked expired."""
+        with self._gate.access(self._request("read", "consent.record"), audited=False) as access:
+            found = consent_store.list_consents(access.conn, access.keys, service_id)
+            now = self._gate.clock.now()
+            out = []
+            for stored in found:
+                record = stored
+                if record.status == "active" and record.expires <= now:
+                    record = record.with_state("expired", record.expires, "system")
+                    consent_store.save_consent(access.conn, access.keys, record, access.now_ms)
+                    consent_store.revoke_tokens(
+                        access.conn, self.space_id, record.id, access.now_ms
+                    )
+                out.append(record)
+            return out
+
+    def own_consent(self) -> ConsentRecord:
+        """For a service holding a consent-bound token: the consent it acts under."""
+        consent_id = self.actor.consent_id
+        if self.actor.kind != "service" or consent_id is None:
+            raise InvalidInput("only a service acting under a consent has one")
+        with self._gate.access(
+            self._request("read", "consent.record"), audited=False, space_only=True
+        ) as access:
+            record = consent_store.get_consent(access.conn, access.keys, consent_id)
+        if record.service_id != self.actor.id:
+            raise NotFound("no such consent")
+        return record

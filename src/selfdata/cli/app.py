@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from selfdata import __version__
-from selfdata.cli import admin, demo, doctypes, keys, spaces
+from selfdata.cli import admin, audit, demo, doctypes, keys, services, spaces
 from selfdata.cli.context import CliState, console, reporting_errors
 from selfdata.platform import init_instance
 
@@ -23,6 +23,8 @@ app.add_typer(spaces.app, name="space")
 app.add_typer(admin.operator_app, name="operator")
 app.add_typer(doctypes.app, name="doctypes")
 app.add_typer(keys.app, name="keys")
+app.add_typer(services.app, name="services")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -23,14 +23,19 @@ from sqlalchemy import (
 
 __all__ = [
     "accounts",
+    "audit_checkpoints",
     "audit_events",
     "audit_heads",
     "auth_sessions",
+    "consents",
     "files",
     "metadata",
+    "oauth_codes",
+    "oauth_tokens",
     "records",
     "series_chunks",
     "series_streams",
+    "services",
     "sources",
     "space_keys",
     "spaces",
@@ -191,4 +196,77 @@ audit_events = Table(
     Column("prev_hash", LargeBinary(32), nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
     Column("body", LargeBinary, nullable=False),  # sealed canonical JSON of the event
+)
+
+# -- services, consents, OAuth, log checkpoints (revision 0002) -------------------------
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(64), primary_key=True),  # also the OAuth client_id
+    Column("version", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | suspended | retired
+    Column("manifest", LargeBinary, nullable=False),  # public: canonical JSON of the manifest
+    Column("manifest_hash", String(64), nullable=False),
+    Column("client_secret_hash", LargeBinary(32), nullable=True),  # confidential clients only
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # active | withdrawn | expired
+    Column("given_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # sealed ISO/IEC TS 27560 record and history
+    Index("ix_consents_service", "space_id", "service_id", "status"),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", LargeBinary(32), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("space_id", ID, nullable=False),
+    Column("account_id", ID, nullable=False),
+    Column("consent_id", ID, nullable=False),
+    Column("redirect_uri", String(2000), nullable=False),
+    Column("scope", String(2000), nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(16), nullable=False),
+    Column("nonce", String(256), nullable=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("access_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("refresh_hash", LargeBinary(32), nullable=True, unique=True),
+    Column("client_id", String(64), nullable=False),
+    Column("space_id", ID, nullable=False),
+    Column("consent_id", ID, nullable=False),
+    Column("scope", String(2000), nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("access_expires_at", BigInteger, nullable=False),
+    Column("refresh_expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_oauth_tokens_consent", "space_id", "consent_id"),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("head", LargeBinary(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("signature", String(4000), nullable=False),  # compact JWS by the operator key
 )

@@ -1,0 +1,79 @@
+"""``selfdata audit …``: signed checkpoints and offline verification of access logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from selfdata.audit import verify_lines
+from selfdata.cli.context import CliState, console, err_console, fail, reporting_errors
+from selfdata.errors import ConfigurationError
+
+app = typer.Typer(
+    help="Sign log checkpoints and verify exported access logs.", no_args_is_help=True
+)
+
+
+@app.command("verify")
+def verify(
+    file: Annotated[
+        Path,
+        typer.Argument(help="An access log exported by selfdata (JSON Lines), or a space export."),
+    ],
+    jwks: Annotated[
+        Path | None,
+        typer.Option(help="The operator's published JWK Set to check signatures against."),
+    ] = None,
+) -> None:
+    """Check a log offline: every event chained, every checkpoint signed and matching.
+    Exits 1 on any inconsistency."""
+    try:
+        keys = json.loads(jwks.read_text(encoding="utf-8")) if jwks else None
+        with file.open("rb") as handle:
+            result = verify_lines(handle, keys)
+    except FileNotFoundError as exc:
+        fail(f"{exc.filename}: no such file")
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"cannot read the key set or log: {exc}")
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    if not result.ok:
+        for problem in result.problems:
+            err_console.print(f"[bold red]✗[/] {problem}")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓[/] log of space {result.space_id} is intact: {result.events} events, "
+        f"{result.checkpoints} signed checkpoint(s) verified"
+    )
+
+
+@app.command("checkpoint")
+def checkpoint(
+    ctx: typer.Context,
+    space: Annotated[
+        str | None, typer.Option(help="Only this space (default: every log that grew).")
+    ] = None,
+) -> None:
+    """Sign the head of the access logs now (also runs periodically in `selfdata serve`)."""
+    state: CliState = ctx.obj
+    with reporting_errors(), state.platform() as platform:
+        if space:
+            found = platform.directory.get_space(space)
+            made = platform.gate.checkpoint(found.id)
+            if made is None:
+                raise ConfigurationError(f"space {space} has no log yet")
+            console.print(f"[green]✓[/] checkpoint of {space} at event {made.seq}")
+        else:
+            count = platform.gate.checkpoint_all()
+            console.print(f"[green]✓[/] {count} log(s) checkpointed")
+
+
+@app.command("jwks")
+def jwks(ctx: typer.Context) -> None:
+    """Print the operator's public JWK Set (to publish, and to verify receipts and logs)."""
+    state: CliState = ctx.obj
+    with reporting_errors(), state.platform() as platform:
+        console.print(json.dumps(platform.signer.jwks(), indent=2), markup=False)
