@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import replace as dc_replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy.typing as npt
+from sqlalchemy import Connection
 
 from selfdata.access.actors import Actor
 from selfdata.access.gate import Access, Gate
@@ -172,12 +173,21 @@ class SpaceView:
             access.detail.update(report.as_dict())
         return report
 
-    def get_record(self, record_id: str) -> Record:
+    def _record_doctype(self, record_id: str, expected: str | None) -> Callable[[Connection], str]:
+        """Resolve a record's doctype for the gate; a record of another doctype than
+        the one addressed is, to the caller, not there."""
+
+        def resolve(conn: Connection) -> str:
+            found = record_store.record_doctype(conn, self.space_id, record_id)
+            if expected is not None and found != expected:
+                raise NotFound(f"no {expected} record {record_id}")
+            return found
+
+        return resolve
+
+    def get_record(self, record_id: str, *, doctype: str | None = None) -> Record:
         with self._gate.access(
-            self._request("read"),
-            resolve_doctype=lambda conn: record_store.record_doctype(
-                conn, self.space_id, record_id
-            ),
+            self._request("read"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
             record = record_store.get_record(access.conn, access.keys, record_id)
             floor = access.decision.not_before
@@ -191,6 +201,10 @@ class SpaceView:
 
     def query(self, query: Query) -> Page:
         doctype = self._gate.doctypes.get(query.doctype)
+        if doctype.kind != "record":
+            raise InvalidInput(
+                f"{doctype.name} is a series doctype: read its points from its series instead"
+            )
         for f in query.filters:
             if f.root not in doctype.model.model_fields:
                 raise MalformedQuery(
@@ -219,13 +233,15 @@ class SpaceView:
             cursor = page.next_cursor
 
     def update_record(
-        self, record_id: str, data: Mapping[str, Any], *, expected_revision: int | None = None
+        self,
+        record_id: str,
+        data: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+        doctype: str | None = None,
     ) -> Record:
         with self._gate.access(
-            self._request("update"),
-            resolve_doctype=lambda conn: record_store.record_doctype(
-                conn, self.space_id, record_id
-            ),
+            self._request("update"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
             doctype = self._gate.doctypes.get(access.request.doctype or "")
             valid = doctype.validate(data)
@@ -241,12 +257,9 @@ class SpaceView:
             access.note(count=1, target=record_id)
         return record
 
-    def delete_record(self, record_id: str) -> None:
+    def delete_record(self, record_id: str, *, doctype: str | None = None) -> None:
         with self._gate.access(
-            self._request("delete"),
-            resolve_doctype=lambda conn: record_store.record_doctype(
-                conn, self.space_id, record_id
-            ),
+            self._request("delete"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
             record_store.delete_record(access.conn, self.space_id, record_id)
             access.note(count=1, target=record_id)
@@ -323,6 +336,15 @@ class SpaceView:
         with self._gate.access(self._request("read", doctype_name)) as access:
             found = series_store.list_streams(access.conn, access.keys, doctype_name, record_id)
             access.note(count=len(found))
+        return found
+
+    def stream(self, stream_id: str) -> Stream:
+        """One series' description (columns, span, metadata)."""
+        with self._gate.access(
+            self._request("read"), resolve_doctype=self._stream_doctype(stream_id)
+        ) as access:
+            found = series_store.get_stream(access.conn, access.keys, stream_id)
+            access.note(target=stream_id)
         return found
 
     def append_points(self, stream_id: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> int:

@@ -1,0 +1,89 @@
+"""The HTTP API application factory.
+
+``create_app(platform)`` returns a FastAPI (ASGI) application serving ``/api/v1`` over
+that platform; ``selfdata serve`` runs it with uvicorn. Layers, outermost first::
+
+    SecurityHeadersMiddleware   nosniff, no-referrer, CSP, no-store … on every response
+    CatchAllMiddleware          any unexpected exception → 500 problem + correlation id
+    BodyLimitMiddleware         Content-Length and streamed bytes against the limits
+    FastAPI                     routes; SelfdataError / validation / HTTP errors → problems
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from selfdata import __version__
+from selfdata.platform import Platform
+from selfdata.web.headers import SecurityHeadersMiddleware
+from selfdata.web.limits import BodyLimitMiddleware
+from selfdata.web.problems import CatchAllMiddleware, install_problem_handlers
+from selfdata.web.responses import PROBLEM_JSON
+from selfdata.web.routes import api_router, root_router
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+The HTTP API of a selfdata instance: a citizen's personal data space (records, time
+series, files, access log) and the operator's administration of spaces.
+
+Authenticate with the session cookie set by `POST /api/v1/auth/login` (browsers; unsafe
+methods also need the `X-CSRF-Token` header) or with `Authorization: Bearer <token>`
+(programs; tokens from `POST /api/v1/auth/tokens`). Errors are RFC 9457
+`application/problem+json` documents. See docs/api.md for the guide.
+"""
+
+
+def create_app(platform: Platform, *, secure_cookies: bool = False) -> FastAPI:
+    """The API over ``platform``. ``secure_cookies`` marks the session cookie ``Secure``
+    even when the request reached the app over plain HTTP (TLS ended at a proxy that
+    does not pass ``X-Forwarded-Proto``); over HTTPS it is always ``Secure``."""
+    app = FastAPI(
+        title="selfdata API", version=__version__, description=_DESCRIPTION,
+        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+    )
+    app.state.platform = platform
+    app.state.secure_cookies = secure_cookies
+    install_problem_handlers(app)
+    app.include_router(api_router())
+    app.include_router(root_router())
+    app.add_middleware(BodyLimitMiddleware, limits=lambda: platform.settings.limits)
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's document, with every error response as application/problem+json."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                for code, response in operation.get("responses", {}).items():
+                    if not (code.isdigit() and int(code) >= 400):
+                        continue
+                    content = response.setdefault("content", {})
+                    content.pop("application/json", None)
+                    content[PROBLEM_JSON] = {"schema": problem_ref}
+                    if code == "422" and "validation" in response.get("description", "").lower():
+                        response["description"] = (
+                            "The body does not have the expected shape (`errors` locates each "
+                            "problem). Malformed parameters are answered with 400."
+                        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    return build

@@ -1,0 +1,23 @@
+"""The API's routes, one module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from selfdata.web.routes import admin, audit, auth, doctypes, files, me, meta, records, series
+
+__all__ = ["API_PREFIX", "api_router", "root_router"]
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (auth, me, doctypes, records, series, files, audit, admin):
+        router.include_router(module.router)
+    router.include_router(meta.api_router)
+    return router
+
+
+def root_router() -> APIRouter:
+    return meta.root_router

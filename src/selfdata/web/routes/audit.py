@@ -1,0 +1,43 @@
+"""The caller's own access log, and its verification."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from selfdata.web.auth import CitizenView
+from selfdata.web.models import AuditPage, VerifyOut
+from selfdata.web.problems import problem_responses
+from selfdata.web.responses import JSONResponse
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get(
+    "/events", response_model=AuditPage,
+    summary="Who accessed your space, when, why: newest events first",
+    responses=problem_responses(400, 401, 403),
+)
+def events(
+    view: CitizenView,
+    before_seq: Annotated[int | None, Query(ge=1, description="Events before this sequence "
+                                                              "number (next_before_seq)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    found = view.access_log(before_seq=before_seq, limit=limit)
+    oldest = found[-1].seq if found else None
+    more = oldest is not None and len(found) == limit and oldest > 1
+    return JSONResponse({"items": [e.as_dict() for e in found],
+                         "next_before_seq": oldest if more else None})
+
+
+@router.get(
+    "/verify", response_model=VerifyOut, summary="Check the log's hash chain from its start",
+    responses=problem_responses(401, 403),
+)
+def verify(view: CitizenView) -> VerifyOut:
+    ok, message, count = view.verify_log()
+    return VerifyOut(ok=ok, message=message, events=count)
