@@ -23,6 +23,7 @@ from selfdata.crypto.signing import OperatorSigner
 from selfdata.db import create_engine_for, current_revision, head_revision, upgrade
 from selfdata.doctypes import DoctypeRegistry, default_registry
 from selfdata.errors import ConfigurationError
+from selfdata.oauth import OAuthServer
 from selfdata.services.registry import ServiceRegistry
 from selfdata.settings import CONFIG_NAME, Settings
 from selfdata.spaces import PasswordHasher, SessionStore, SpaceDirectory
@@ -45,6 +46,7 @@ class Platform:
     doctypes: DoctypeRegistry
     clock: Clock
     services: ServiceRegistry
+    oauth: OAuthServer
 
     @property
     def signer(self) -> OperatorSigner:
@@ -89,13 +91,15 @@ class Platform:
         )
         gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
         hasher = PasswordHasher(settings.argon2_profile)
+        services = ServiceRegistry(engine, clock)
         return cls(
             settings=settings,
             engine=engine,
             gate=gate,
             directory=SpaceDirectory(engine, gate, hasher, clock, settings),
             sessions=SessionStore(engine, clock),
-            services=ServiceRegistry(engine, clock),
+            services=services,
+            oauth=OAuthServer(engine, services, clock),
             doctypes=doctypes,
             clock=clock,
         )

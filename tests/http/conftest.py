@@ -7,6 +7,9 @@ crash the server) and any error answer that is not an RFC 9457 problem document.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -14,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -117,3 +121,27 @@ def login(client: TestClient, username: str = "alice", password: str = PASSWORD)
     response = client.post(f"{API}/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return str(response.json()["csrf_token"])
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """The app behind a real uvicorn server on a free loopback port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(10)
+        sock.close()
+
+

@@ -258,6 +258,7 @@ oauth_tokens = Table(
     Column("access_expires_at", BigInteger, nullable=False),
     Column("refresh_expires_at", BigInteger, nullable=True),
     Column("revoked_at", BigInteger, nullable=True),
+    Column("revoked_reason", String(32), nullable=True),  # revoked | rotated | consent-withdrawn
     Index("ix_oauth_tokens_consent", "space_id", "consent_id"),
 )
 

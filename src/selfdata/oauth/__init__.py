@@ -5,6 +5,12 @@ Framework-agnostic: the web layer turns an HTTP request into :class:`HttpRequest
 :class:`OAuthResponse` back into a response.
 """
 
-from selfdata.oauth.server import CitizenGrant, HttpRequest, OAuthResponse, OAuthServer, ServiceToken
+from selfdata.oauth.server import (
+    CitizenGrant,
+    HttpRequest,
+    OAuthResponse,
+    OAuthServer,
+    ServiceToken,
+)
 
 __all__ = ["CitizenGrant", "HttpRequest", "OAuthResponse", "OAuthServer", "ServiceToken"]

@@ -100,7 +100,7 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]
 
 class _Request(OAuth2Request):  # type: ignore[misc]
     def __init__(self, http: HttpRequest) -> None:
-        super().__init__(method=http.method, uri=http.url, headers=dict(http.headers))
+        super().__init__(method=http.method, uri=http.url, headers=http.headers)
         self._http = http
         merged: dict[str, list[str]] = {k: list(v) for k, v in http.query.items()}
         for k, v in http.form.items():
@@ -195,7 +195,9 @@ class _StrictCodeChallenge(CodeChallenge):  # type: ignore[misc]
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256")
+            raise InvalidRequestError(
+                "PKCE is required: send code_challenge with code_challenge_method=S256"
+            )
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: Any) -> None:
@@ -210,11 +212,14 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         self._engine = engine
         self._registry = registry
         self._clock = clock
-        self.register_token_generator("default", BearerTokenGenerator(
-            access_token_generator=lambda **_: "sdo_" + secrets.token_urlsafe(32),
-            refresh_token_generator=lambda **_: "sdr_" + secrets.token_urlsafe(32),
-            expires_generator=lambda client, grant_type: ACCESS_TTL,
-        ))
+        self.register_token_generator(
+            "default",
+            BearerTokenGenerator(
+                access_token_generator=lambda **_: "sdo_" + secrets.token_urlsafe(32),
+                refresh_token_generator=lambda **_: "sdr_" + secrets.token_urlsafe(32),
+                expires_generator=lambda client, grant_type: ACCESS_TTL,
+            ),
+        )
         server = self
 
         class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -224,31 +229,48 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
                 user: CitizenGrant = request.user
                 data = request.payload.data
                 with server._engine.begin() as conn:
-                    conn.execute(insert(oauth_codes).values(
-                        code_hash=_hash(code), client_id=request.client.get_client_id(),
-                        space_id=user.space_id, account_id=user.account_id, consent_id=user.consent_id,
-                        redirect_uri=data.get("redirect_uri") or "", scope=user.scope,
-                        code_challenge=data["code_challenge"],
-                        code_challenge_method=data.get("code_challenge_method", "S256"),
-                        nonce=data.get("nonce"), expires_at=server._now_ms() + CODE_TTL * 1000,
-                    ))
+                    conn.execute(
+                        insert(oauth_codes).values(
+                            code_hash=_hash(code),
+                            client_id=request.client.get_client_id(),
+                            space_id=user.space_id,
+                            account_id=user.account_id,
+                            consent_id=user.consent_id,
+                            redirect_uri=data.get("redirect_uri") or "",
+                            scope=user.scope,
+                            code_challenge=data["code_challenge"],
+                            code_challenge_method=data.get("code_challenge_method", "S256"),
+                            nonce=data.get("nonce"),
+                            expires_at=server._now_ms() + CODE_TTL * 1000,
+                        )
+                    )
 
             def query_authorization_code(self, code: str, client: _Client) -> _Code | None:
                 with server._engine.connect() as conn:
-                    row = conn.execute(select(oauth_codes).where(oauth_codes.c.code_hash == _hash(code))).first()
+                    row = conn.execute(
+                        select(oauth_codes).where(oauth_codes.c.code_hash == _hash(code))
+                    ).first()
                 if row is None or row.used_at is not None or row.expires_at <= server._now_ms():
                     return None
                 if row.client_id != client.get_client_id():
                     return None
-                return _Code(row.client_id, row.redirect_uri, row.scope, row.code_challenge,
-                             row.code_challenge_method,
-                             CitizenGrant(row.account_id, row.space_id, row.consent_id, row.scope),
-                             bytes(row.code_hash))
+                return _Code(
+                    row.client_id,
+                    row.redirect_uri,
+                    row.scope,
+                    row.code_challenge,
+                    row.code_challenge_method,
+                    CitizenGrant(row.account_id, row.space_id, row.consent_id, row.scope),
+                    bytes(row.code_hash),
+                )
 
             def delete_authorization_code(self, authorization_code: _Code) -> None:
                 with server._engine.begin() as conn:
-                    conn.execute(update(oauth_codes).where(oauth_codes.c.code_hash == authorization_code.code_hash)
-                                 .values(used_at=server._now_ms()))
+                    conn.execute(
+                        update(oauth_codes)
+                        .where(oauth_codes.c.code_hash == authorization_code.code_hash)
+                        .values(used_at=server._now_ms())
+                    )
 
             def authenticate_user(self, authorization_code: _Code) -> CitizenGrant:
                 return authorization_code.user
@@ -270,13 +292,15 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
                 return credential.user
 
             def revoke_old_credential(self, credential: _Token) -> None:
-                server._revoke(credential)
+                server._revoke(credential, "rotated")
 
         class Revocation(RevocationEndpoint):  # type: ignore[misc]
             CLIENT_AUTH_METHODS = _AUTH_METHODS
 
             def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
-                return server._find_token(access=token_string) or server._find_token(refresh=token_string)
+                return server._find_token(access=token_string) or server._find_token(
+                    refresh=token_string
+                )
 
             def revoke_token(self, token: _Token, request: Any) -> None:
                 server._revoke(token)
@@ -285,14 +309,21 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
             CLIENT_AUTH_METHODS = _AUTH_METHODS
 
             def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
-                return server._find_token(access=token_string) or server._find_token(refresh=token_string)
+                return server._find_token(access=token_string) or server._find_token(
+                    refresh=token_string
+                )
 
             def introspect_token(self, token: _Token) -> dict[str, Any]:
                 row = token.row
                 return {
-                    "active": True, "client_id": row.client_id, "scope": row.scope,
-                    "token_type": "Bearer", "sub": row.space_id, "aud": row.client_id,
-                    "iat": int(row.issued_at) // 1000, "exp": int(row.access_expires_at) // 1000,
+                    "active": True,
+                    "client_id": row.client_id,
+                    "scope": row.scope,
+                    "token_type": "Bearer",
+                    "sub": row.space_id,
+                    "aud": row.client_id,
+                    "iat": int(row.issued_at) // 1000,
+                    "exp": int(row.access_expires_at) // 1000,
                     "consent_id": row.consent_id,
                 }
 
@@ -309,7 +340,9 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
     def _now_ms(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
 
-    def _find_token(self, *, access: str | None = None, refresh: str | None = None) -> _Token | None:
+    def _find_token(
+        self, *, access: str | None = None, refresh: str | None = None
+    ) -> _Token | None:
         column = oauth_tokens.c.access_hash if access else oauth_tokens.c.refresh_hash
         secret = access or refresh
         if not secret:
@@ -318,17 +351,20 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
             row = conn.execute(select(oauth_tokens).where(column == _hash(secret))).first()
         return _Token(row, self._now_ms()) if row is not None else None
 
-    def _revoke(self, token: _Token) -> None:
+    def _revoke(self, token: _Token, reason: str = "revoked") -> None:
         with self._engine.begin() as conn:
-            conn.execute(update(oauth_tokens).where(oauth_tokens.c.id == token.row.id)
-                         .values(revoked_at=self._now_ms()))
+            conn.execute(
+                update(oauth_tokens)
+                .where(oauth_tokens.c.id == token.row.id)
+                .values(revoked_at=self._now_ms(), revoked_reason=reason)
+            )
 
     # -- Authlib hooks ---------------------------------------------------------------
 
     def query_client(self, client_id: str) -> _Client | None:
         try:
             info = self._registry.get(client_id)
-        except Exception:  # noqa: BLE001 - an unknown client is simply not found
+        except Exception:
             return None
         return _Client(info, self._registry) if info.status == "approved" else None
 
@@ -337,14 +373,20 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         now = self._now_ms()
         refresh = token.get("refresh_token")
         with self._engine.begin() as conn:
-            conn.execute(insert(oauth_tokens).values(
-                id=new_id(now), access_hash=_hash(token["access_token"]),
-                refresh_hash=_hash(refresh) if refresh else None,
-                client_id=request.client.get_client_id(), space_id=user.space_id,
-                consent_id=user.consent_id, scope=token.get("scope") or user.scope,
-                issued_at=now, access_expires_at=now + int(token.get("expires_in", ACCESS_TTL)) * 1000,
-                refresh_expires_at=now + REFRESH_TTL * 1000 if refresh else None,
-            ))
+            conn.execute(
+                insert(oauth_tokens).values(
+                    id=new_id(now),
+                    access_hash=_hash(token["access_token"]),
+                    refresh_hash=_hash(refresh) if refresh else None,
+                    client_id=request.client.get_client_id(),
+                    space_id=user.space_id,
+                    consent_id=user.consent_id,
+                    scope=token.get("scope") or user.scope,
+                    issued_at=now,
+                    access_expires_at=now + int(token.get("expires_in", ACCESS_TTL)) * 1000,
+                    refresh_expires_at=now + REFRESH_TTL * 1000 if refresh else None,
+                )
+            )
 
     def create_oauth2_request(self, request: Any) -> _Request:
         return request if isinstance(request, _Request) else _Request(request)
@@ -357,7 +399,9 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
 
     # -- what the web layer calls --------------------------------------------------
 
-    def validate_authorization(self, http: HttpRequest) -> tuple[ServiceInfo, list[str], dict[str, str]]:
+    def validate_authorization(
+        self, http: HttpRequest
+    ) -> tuple[ServiceInfo, list[str], dict[str, str]]:
         """Check an authorization request before showing the consent screen: the
         service, the request ids it asks for, and the parameters to carry along."""
         grant = self.get_consent_grant(http)
@@ -389,8 +433,10 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         token = self._find_token(access=secret)
         if token is None:
             raise AuthenticationFailed("the access token is not valid")
-        if token.is_revoked():
-            raise AuthenticationFailed("the access token was revoked (consent withdrawn?)")
+        if token.is_revoked() and token.row.revoked_reason != "consent-withdrawn":
+            raise AuthenticationFailed("the access token was revoked")
+        # A token revoked with its consent goes on to the authorisation point, which
+        # refuses it (403, consent-withdrawn) and records the attempt in the citizen's log.
         if token.is_expired():
             raise AuthenticationFailed("the access token has expired; refresh it")
         row = token.row

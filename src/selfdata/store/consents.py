@@ -115,5 +115,5 @@ def revoke_tokens(conn: Connection, space_id: str, consent_id: str, now_ms: int)
             oauth_tokens.c.consent_id == consent_id,
             oauth_tokens.c.revoked_at.is_(None),
         )
-        .values(revoked_at=now_ms)
+        .values(revoked_at=now_ms, revoked_reason="consent-withdrawn")
     ).rowcount

@@ -72,9 +72,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for code, response in operation.get("responses", {}).items():
                     if not (code.isdigit() and int(code) >= 400):
                         continue
-                    content = response.setdefault("content", {})
-                    content.pop("application/json", None)
-                    content[PROBLEM_JSON] = {"schema": problem_ref}
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
                     if code == "422" and "validation" in response.get("description", "").lower():
                         response["description"] = (
                             "The body does not have the expected shape (`errors` locates each "

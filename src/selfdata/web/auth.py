@@ -40,6 +40,7 @@ __all__ = [
     "Caller",
     "CallerDep",
     "CitizenView",
+    "DataView",
     "OperatorActor",
     "PlatformDep",
     "clear_session_cookie",
@@ -150,6 +151,47 @@ def citizen_view(caller: CallerDep, platform: PlatformDep) -> SpaceView:
 
 
 CitizenView = Annotated[SpaceView, Depends(citizen_view)]
+
+PURPOSE_HEADER = "Selfdata-Purpose"
+SERVICE_TOKEN_PREFIX = "sdo_"
+
+
+def service_bearer(request: Request) -> str | None:
+    """The OAuth access token of a service, if the request carries one."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token.startswith(SERVICE_TOKEN_PREFIX):
+        return token
+    return None
+
+
+def service_view(request: Request, platform: Platform, token: str) -> SpaceView:
+    """The citizen's space as a service holding a consent-bound OAuth token sees it:
+    only what that consent covers, for the purpose the request declares."""
+    granted = platform.oauth.resource_token(token)
+    name = platform.services.get(granted.service_id).manifest.name.en
+    actor = Actor("service", granted.service_id, granted.space_id, label=name,
+                  consent_id=granted.consent_id)
+    purpose = request.headers.get(PURPOSE_HEADER) or None
+    return platform.view(actor, granted.space_id, purpose)
+
+
+def data_view(
+    request: Request,
+    platform: PlatformDep,
+    _bearer_doc: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _cookie_doc: Annotated[str | None, Depends(_cookie)],
+) -> SpaceView:
+    """A space's data as the caller may see it: the citizen's own space, or — for a
+    service's OAuth token — the consenting citizen's space through that consent.
+    The authorisation point decides every access either way."""
+    token = service_bearer(request)
+    if token is not None:
+        return service_view(request, platform, token)
+    return citizen_view(resolve_caller(request, platform), platform)
+
+
+DataView = Annotated[SpaceView, Depends(data_view)]
 
 
 def operator_actor(caller: CallerDep) -> Actor:

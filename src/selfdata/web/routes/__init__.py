@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from selfdata.web.routes import admin, audit, auth, doctypes, files, me, meta, records, series
+from selfdata.web.routes import (
+    admin,
+    admin_services,
+    audit,
+    auth,
+    consents,
+    doctypes,
+    files,
+    me,
+    meta,
+    oauth,
+    records,
+    series,
+)
 
 __all__ = ["API_PREFIX", "api_router", "root_router"]
 
@@ -13,11 +26,14 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, doctypes, records, series, files, audit, admin):
+    for module in (auth, me, doctypes, records, series, files, audit, consents, admin, admin_services):
         router.include_router(module.router)
     router.include_router(meta.api_router)
     return router
 
 
 def root_router() -> APIRouter:
-    return meta.root_router
+    router = APIRouter()
+    router.include_router(meta.root_router)
+    router.include_router(oauth.router)
+    return router

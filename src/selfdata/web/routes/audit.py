@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from selfdata.web.auth import CitizenView
+from fastapi.responses import StreamingResponse
+
+from selfdata.web.auth import CitizenView, PlatformDep
 from selfdata.web.models import AuditPage, VerifyOut
 from selfdata.web.problems import problem_responses
 from selfdata.web.responses import JSONResponse
@@ -32,6 +34,27 @@ def events(
     more = oldest is not None and len(found) == limit and oldest > 1
     return JSONResponse({"items": [e.as_dict() for e in found],
                          "next_before_seq": oldest if more else None})
+
+
+@router.get(
+    "/export", summary="Download the whole log with its signed checkpoints (JSON Lines)",
+    responses=problem_responses(401, 403),
+)
+def export(view: CitizenView) -> StreamingResponse:
+    lines = view.export_log()
+    return StreamingResponse(
+        lines, media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="access-log.jsonl"'},
+    )
+
+
+@router.post(
+    "/checkpoints", summary="Ask the operator's key to sign the log's head now",
+    responses=problem_responses(401, 403),
+)
+def checkpoint(view: CitizenView, platform: PlatformDep) -> JSONResponse:
+    made = platform.gate.checkpoint(view.space_id)
+    return JSONResponse(made.as_dict() if made else {})
 
 
 @router.get(

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import StreamingResponse
 
 from selfdata.access import FileInfo
-from selfdata.web.auth import CitizenView
+from selfdata.web.auth import DataView
 from selfdata.web.models import FileOut
 from selfdata.web.params import content_disposition, safe_filename, safe_media_type
 from selfdata.web.problems import problem_responses
@@ -50,7 +50,7 @@ def _created(info: FileInfo) -> JSONResponse:
 )
 async def upload_raw(
     request: Request,
-    view: CitizenView,
+    view: DataView,
     filename: Annotated[str, Query(min_length=1, max_length=1024, description="The file's name")],
 ) -> JSONResponse:
     name = safe_filename(filename)
@@ -65,7 +65,7 @@ async def upload_raw(
     summary="Upload a file from a multipart/form-data form (first file part), streamed",
     responses=problem_responses(400, 401, 403, 413, 415, 422), openapi_extra=_FORM_BODY,
 )
-async def upload_form(request: Request, view: CitizenView) -> JSONResponse:
+async def upload_form(request: Request, view: DataView) -> JSONResponse:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
         raise HTTPException(
@@ -84,7 +84,7 @@ async def upload_form(request: Request, view: CitizenView) -> JSONResponse:
     "", response_model=list[FileOut], summary="Your files",
     responses=problem_responses(401, 403),
 )
-def list_files(view: CitizenView) -> JSONResponse:
+def list_files(view: DataView) -> JSONResponse:
     return JSONResponse([_out(info).model_dump(mode="json") for info in view.files()])
 
 
@@ -94,7 +94,7 @@ def list_files(view: CitizenView) -> JSONResponse:
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The content"},
                **problem_responses(401, 403, 404)},
 )
-def download(file_id: str, view: CitizenView) -> StreamingResponse:
+def download(file_id: str, view: DataView) -> StreamingResponse:
     info, content = view.open_file(file_id)
     return StreamingResponse(content, media_type=info.media_type, headers={
         "Content-Disposition": content_disposition("attachment", info.filename),
@@ -108,6 +108,6 @@ def download(file_id: str, view: CitizenView) -> StreamingResponse:
     "/{file_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
     summary="Delete a file", responses=problem_responses(401, 403, 404),
 )
-def delete_file(file_id: str, view: CitizenView) -> Response:
+def delete_file(file_id: str, view: DataView) -> Response:
     view.delete_file(file_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from selfdata.access import Query as RecordQuery
 from selfdata.errors import FieldError, PayloadTooLarge, ValidationFailed
-from selfdata.web.auth import CitizenView, PlatformDep
+from selfdata.web.auth import DataView, PlatformDep
 from selfdata.web.models import RecordOut, RecordPage, WriteReportOut
 from selfdata.web.params import etag, parse_if_match, parse_instant, require_json
 from selfdata.web.problems import problem_responses
@@ -43,7 +43,7 @@ _ON_EXISTING = ("When a record with the same identity fields exists: keep it (`s
 )
 def query_records(
     doctype: str,
-    view: CitizenView,
+    view: DataView,
     platform: PlatformDep,
     start: Annotated[str | None, Query(description=_START)] = None,
     end: Annotated[str | None, Query(description=_END)] = None,
@@ -72,7 +72,7 @@ def query_records(
 def write_records(
     doctype: str,
     body: Annotated[dict[str, Any], Body(openapi_examples=_EXAMPLES)],
-    view: CitizenView,
+    view: DataView,
     platform: PlatformDep,
     response: Response,
     on_existing: Annotated[
@@ -110,7 +110,7 @@ def write_records(
     responses=problem_responses(401, 403, 404),
 )
 def get_record(
-    doctype: str, record_id: str, view: CitizenView, platform: PlatformDep
+    doctype: str, record_id: str, view: DataView, platform: PlatformDep
 ) -> JSONResponse:
     platform.doctypes.get(doctype)
     record = view.get_record(record_id, doctype=doctype)
@@ -127,7 +127,7 @@ def replace_record(
     doctype: str,
     record_id: str,
     body: Annotated[dict[str, Any], Body(openapi_examples={"one": _EXAMPLES["one"]})],
-    view: CitizenView,
+    view: DataView,
     platform: PlatformDep,
     if_match: Annotated[str | None, Header(description='The ETag read, such as "3"')] = None,
 ) -> JSONResponse:
@@ -142,7 +142,7 @@ def replace_record(
     summary="Delete a record", responses=problem_responses(401, 403, 404),
 )
 def delete_record(
-    doctype: str, record_id: str, view: CitizenView, platform: PlatformDep
+    doctype: str, record_id: str, view: DataView, platform: PlatformDep
 ) -> Response:
     platform.doctypes.get(doctype)
     view.delete_record(record_id, doctype=doctype)

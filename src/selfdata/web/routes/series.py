@@ -9,7 +9,7 @@ from starlette.responses import StreamingResponse
 
 from selfdata.access import SpaceView, Stream
 from selfdata.errors import MalformedQuery
-from selfdata.web.auth import CitizenView, PlatformDep
+from selfdata.web.auth import DataView, PlatformDep
 from selfdata.web.models import PointsAdded, SeriesPoints, StreamIn, StreamOut
 from selfdata.web.params import content_disposition, parse_instant, require_json
 from selfdata.web.points import arrow_bytes, csv_chunks, json_chunks, parse_points
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/series", tags=["series"])
     responses=problem_responses(401, 403, 404),
 )
 def list_streams(
-    view: CitizenView, doctype: str | None = None, record_id: str | None = None
+    view: DataView, doctype: str | None = None, record_id: str | None = None
 ) -> JSONResponse:
     return JSONResponse([s.as_dict() for s in view.streams(doctype, record_id)])
 
@@ -35,7 +35,7 @@ def list_streams(
     "", response_model=StreamOut, status_code=status.HTTP_201_CREATED, summary="Create a series",
     responses=problem_responses(400, 401, 403, 404, 415, 422), dependencies=[Depends(require_json)],
 )
-def create_stream(body: StreamIn, view: CitizenView) -> JSONResponse:
+def create_stream(body: StreamIn, view: DataView) -> JSONResponse:
     stream = view.create_stream(body.doctype, record_id=body.record_id, meta=body.meta)
     return JSONResponse(stream.as_dict(), status_code=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/series/{stream.id}"})
@@ -61,7 +61,7 @@ def append_points(
             "time": ["2024-03-31T00:30:00+01:00", "2024-03-31T01:00:00+01:00"],
             "value": [412.0, 398.5]}},
     })],
-    view: CitizenView,
+    view: DataView,
 ) -> PointsAdded:
     stream = _stream(view, stream_id)
     ts, values = parse_points(body, stream.columns)
@@ -77,7 +77,7 @@ def append_points(
 )
 def read_points(
     stream_id: str,
-    view: CitizenView,
+    view: DataView,
     platform: PlatformDep,
     start: Annotated[str | None, Query(description="ISO 8601 date or date-time, inclusive")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 date or date-time, exclusive")] = None,
@@ -118,6 +118,6 @@ def read_points(
     "/{stream_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
     summary="Delete a series and all its points", responses=problem_responses(401, 403, 404),
 )
-def delete_stream(stream_id: str, view: CitizenView) -> Response:
+def delete_stream(stream_id: str, view: DataView) -> Response:
     view.delete_stream(stream_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 04:25:16.600033
+Create Date: 2026-11-23 04:42:03.952417
 """
 
 from collections.abc import Sequence
@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("access_expires_at", sa.BigInteger(), nullable=False),
         sa.Column("refresh_expires_at", sa.BigInteger(), nullable=True),
         sa.Column("revoked_at", sa.BigInteger(), nullable=True),
+        sa.Column("revoked_reason", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_tokens")),
         sa.UniqueConstraint("access_hash", name=op.f("uq_oauth_tokens_access_hash")),
         sa.UniqueConstraint("refresh_hash", name=op.f("uq_oauth_tokens_refresh_hash")),
