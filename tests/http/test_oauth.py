@@ -40,13 +40,21 @@ def _consent_in_browser(server: str, authorize_url: str, grants: list[str] | Non
         assert page.status_code == 200 and 'name="password"' in page.text
         nxt = re.search(r'name="next" value="([^"]+)"', page.text)
         assert nxt
-        signed_in = browser.post("/oauth/login", data={
-            "username": "alice", "password": PASSWORD, "next": nxt.group(1).replace("&amp;", "&")})
+        signed_in = browser.post(
+            "/oauth/login",
+            data={
+                "username": "alice",
+                "password": PASSWORD,
+                "next": nxt.group(1).replace("&amp;", "&"),
+            },
+        )
         assert signed_in.status_code == 303
         consent = browser.get(signed_in.headers["location"])
         assert consent.status_code == 200, consent.text
         assert "Energy coach" in consent.text or "Coach énergie" in consent.text
-        assert "form-action 'self' http://127.0.0.1:8765" in consent.headers["content-security-policy"]
+        assert (
+            "form-action 'self' http://127.0.0.1:8765" in consent.headers["content-security-policy"]
+        )
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
         action = re.search(r'<form method="post" action="([^"]+)"', consent.text)
         assert csrf and action
@@ -59,11 +67,17 @@ def _consent_in_browser(server: str, authorize_url: str, grants: list[str] | Non
 @pytest.fixture
 def coach(platform: Platform) -> OAuth2Client:
     approved_service(platform)
-    return OAuth2Client(client_id="energy-coach", redirect_uri=REDIRECT, scope="load-curve",
-                        code_challenge_method="S256")
+    return OAuth2Client(
+        client_id="energy-coach",
+        redirect_uri=REDIRECT,
+        scope="load-curve",
+        code_challenge_method="S256",
+    )
 
 
-def test_code_pkce_flow_read_then_withdraw(platform: Platform, server: str, coach: OAuth2Client) -> None:
+def test_code_pkce_flow_read_then_withdraw(
+    platform: Platform, server: str, coach: OAuth2Client
+) -> None:
     alice = make_space(platform)
     stream = _meter_stream(alice)
     verifier = generate_token(64)
@@ -71,10 +85,18 @@ def test_code_pkce_flow_read_then_withdraw(platform: Platform, server: str, coac
     callback = _consent_in_browser(server, url)
     assert parse_qs(urlsplit(callback).query)["state"] == [state]
 
-    token = coach.fetch_token(f"{server}/oauth/token", authorization_response=callback, code_verifier=verifier)
-    assert token["access_token"].startswith("sdo_") and token["refresh_token"] and token["scope"] == "load-curve"
+    token = coach.fetch_token(
+        f"{server}/oauth/token", authorization_response=callback, code_verifier=verifier
+    )
+    assert (
+        token["access_token"].startswith("sdo_")
+        and token["refresh_token"]
+        and token["scope"] == "load-curve"
+    )
 
-    read = coach.get(f"{server}/api/v1/series/{stream}/points", params={"every": "day"}, headers=PURPOSE)
+    read = coach.get(
+        f"{server}/api/v1/series/{stream}/points", params={"every": "day"}, headers=PURPOSE
+    )
     assert read.status_code == 200, read.text
     assert max(p["value"] for p in read.json()["points"] if p["value"]) == 4800.0  # 48 x 100 Wh
     denied = coach.get(f"{server}/api/v1/records/bank.transaction", headers=PURPOSE)
@@ -89,11 +111,20 @@ def test_code_pkce_flow_read_then_withdraw(platform: Platform, server: str, coac
     after = coach.get(f"{server}/api/v1/series/{stream}/points", headers=PURPOSE)
     assert after.status_code == 403 and after.json()["reason"] == "consent-withdrawn"
     assert "points" not in after.json()
-    refreshed = httpx.post(f"{server}/oauth/token", data={
-        "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": "energy-coach"})
+    refreshed = httpx.post(
+        f"{server}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": "energy-coach",
+        },
+    )
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
     log = [e.event for e in alice.access_log(limit=50)]
-    assert any(e.actor_kind == "service" and e.outcome == "denied" and e.reason == "consent-withdrawn" for e in log)
+    assert any(
+        e.actor_kind == "service" and e.outcome == "denied" and e.reason == "consent-withdrawn"
+        for e in log
+    )
 
 
 def test_refresh_revoke_introspect(platform: Platform, server: str, coach: OAuth2Client) -> None:
@@ -102,10 +133,14 @@ def test_refresh_revoke_introspect(platform: Platform, server: str, coach: OAuth
     verifier = generate_token(64)
     url, _ = coach.create_authorization_url(f"{server}/oauth/authorize", code_verifier=verifier)
     callback = _consent_in_browser(server, url)
-    first = coach.fetch_token(f"{server}/oauth/token", authorization_response=callback, code_verifier=verifier)
+    first = coach.fetch_token(
+        f"{server}/oauth/token", authorization_response=callback, code_verifier=verifier
+    )
 
     def introspect(value: str) -> dict[str, object]:
-        answer = httpx.post(f"{server}/oauth/introspect", data={"token": value, "client_id": "energy-coach"})
+        answer = httpx.post(
+            f"{server}/oauth/introspect", data={"token": value, "client_id": "energy-coach"}
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()  # type: ignore[no-any-return]
 
@@ -114,12 +149,21 @@ def test_refresh_revoke_introspect(platform: Platform, server: str, coach: OAuth
     second = coach.refresh_token(f"{server}/oauth/token", refresh_token=first["refresh_token"])
     assert second["access_token"] != first["access_token"]
     # Refresh tokens rotate: the old one is spent.
-    replay = httpx.post(f"{server}/oauth/token", data={
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": "energy-coach"})
+    replay = httpx.post(
+        f"{server}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": "energy-coach",
+        },
+    )
     assert replay.status_code == 400
     ok = coach.get(f"{server}/api/v1/series/{stream}/points", headers=PURPOSE)
     assert ok.status_code == 200
-    revoked = httpx.post(f"{server}/oauth/revoke", data={"token": second["access_token"], "client_id": "energy-coach"})
+    revoked = httpx.post(
+        f"{server}/oauth/revoke",
+        data={"token": second["access_token"], "client_id": "energy-coach"},
+    )
     assert revoked.status_code == 200
     assert introspect(second["access_token"])["active"] is False
     gone = coach.get(f"{server}/api/v1/series/{stream}/points", headers=PURPOSE)
@@ -134,33 +178,59 @@ def test_authorization_errors(platform: Platform, server: str, coach: OAuth2Clie
     page = httpx.get(url)
     assert page.status_code == 400 and "PKCE" in page.text
     # A redirect URI the manifest does not list.
-    evil = OAuth2Client(client_id="energy-coach", redirect_uri="http://127.0.0.1:9999/steal",
-                        code_challenge_method="S256")
-    url, _ = evil.create_authorization_url(f"{server}/oauth/authorize", code_verifier=generate_token(64))
+    evil = OAuth2Client(
+        client_id="energy-coach",
+        redirect_uri="http://127.0.0.1:9999/steal",
+        code_challenge_method="S256",
+    )
+    url, _ = evil.create_authorization_url(
+        f"{server}/oauth/authorize", code_verifier=generate_token(64)
+    )
     assert httpx.get(url).status_code == 400
     # An unknown client.
-    assert httpx.get(f"{server}/oauth/authorize?response_type=code&client_id=nobody").status_code == 400
+    assert (
+        httpx.get(f"{server}/oauth/authorize?response_type=code&client_id=nobody").status_code
+        == 400
+    )
     # A wrong code verifier.
     verifier = generate_token(64)
     url, _ = coach.create_authorization_url(f"{server}/oauth/authorize", code_verifier=verifier)
     callback = _consent_in_browser(server, url)
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    wrong = httpx.post(f"{server}/oauth/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-        "client_id": "energy-coach", "code_verifier": generate_token(64)})
+    wrong = httpx.post(
+        f"{server}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": "energy-coach",
+            "code_verifier": generate_token(64),
+        },
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
 
 
-def test_refusing_on_the_consent_screen(platform: Platform, server: str, coach: OAuth2Client) -> None:
+def test_refusing_on_the_consent_screen(
+    platform: Platform, server: str, coach: OAuth2Client
+) -> None:
     alice = make_space(platform)
-    url, _ = coach.create_authorization_url(f"{server}/oauth/authorize", code_verifier=generate_token(64))
+    url, _ = coach.create_authorization_url(
+        f"{server}/oauth/authorize", code_verifier=generate_token(64)
+    )
     with httpx.Client(base_url=server, follow_redirects=False) as browser:
         page = browser.get(url)
         nxt = re.search(r'name="next" value="([^"]+)"', page.text)
         assert nxt
-        consent = browser.get(browser.post("/oauth/login", data={
-            "username": "alice", "password": PASSWORD, "next": nxt.group(1).replace("&amp;", "&"),
-        }).headers["location"])
+        consent = browser.get(
+            browser.post(
+                "/oauth/login",
+                data={
+                    "username": "alice",
+                    "password": PASSWORD,
+                    "next": nxt.group(1).replace("&amp;", "&"),
+                },
+            ).headers["location"]
+        )
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
         action = re.search(r'<form method="post" action="([^"]+)"', consent.text)
         assert csrf and action
@@ -176,6 +246,9 @@ def test_refusing_on_the_consent_screen(platform: Platform, server: str, coach: 
 def test_discovery_documents(platform: Platform, server: str) -> None:
     approved_service(platform)
     meta = httpx.get(f"{server}/.well-known/oauth-authorization-server").json()
-    assert meta["code_challenge_methods_supported"] == ["S256"] and "load-curve" in meta["scopes_supported"]
+    assert (
+        meta["code_challenge_methods_supported"] == ["S256"]
+        and "load-curve" in meta["scopes_supported"]
+    )
     keys = httpx.get(f"{server}/.well-known/jwks.json").json()
     assert keys == platform.signer.jwks()

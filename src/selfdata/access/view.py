@@ -243,12 +243,12 @@ class SpaceView:
         with self._gate.access(
             self._request("update"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
-            doctype = self._gate.doctypes.get(access.request.doctype or "")
-            valid = doctype.validate(data)
+            described = self._gate.doctypes.get(access.request.doctype or "")
+            valid = described.validate(data)
             record = record_store.update_record(
                 access.conn,
                 access.keys,
-                doctype,
+                described,
                 record_id,
                 valid,
                 now_ms=access.now_ms,

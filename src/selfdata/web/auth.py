@@ -98,6 +98,11 @@ def resolve_caller(request: Request, platform: Platform) -> Caller:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+        if token.strip().startswith(SERVICE_TOKEN_PREFIX):
+            raise AccessDenied(
+                "this endpoint serves the citizen themself; a service's token reaches only "
+                "the data endpoints its consent covers", reason="citizen-only",
+            )
         principal = platform.sessions.authenticate(token.strip())
         if principal.kind != "token":
             raise AuthenticationFailed("a browser session cannot be used as a bearer token; "
@@ -153,7 +158,7 @@ def citizen_view(caller: CallerDep, platform: PlatformDep) -> SpaceView:
 CitizenView = Annotated[SpaceView, Depends(citizen_view)]
 
 PURPOSE_HEADER = "Selfdata-Purpose"
-SERVICE_TOKEN_PREFIX = "sdo_"
+SERVICE_TOKEN_PREFIX = "sdo_"  # noqa: S105 - a prefix, not a secret
 
 
 def service_bearer(request: Request) -> str | None:

@@ -38,7 +38,9 @@ def render(
     name: str, context: dict[str, Any], *, status: int = 200, form_action: str = ""
 ) -> HTMLResponse:
     html = _env.get_template(name).render(**context)
-    headers = {"Content-Security-Policy": PAGE_CSP.format(extra=f" {form_action}" if form_action else "")}
+    headers = {
+        "Content-Security-Policy": PAGE_CSP.format(extra=f" {form_action}" if form_action else "")
+    }
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

@@ -26,7 +26,18 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, doctypes, records, series, files, audit, consents, admin, admin_services):
+    for module in (
+        auth,
+        me,
+        doctypes,
+        records,
+        series,
+        files,
+        audit,
+        consents,
+        admin,
+        admin_services,
+    ):
         router.include_router(module.router)
     router.include_router(meta.api_router)
     return router

@@ -23,9 +23,11 @@ def list_services(actor: OperatorActor, platform: PlatformDep) -> JSONResponse:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED,
+    "",
+    status_code=status.HTTP_201_CREATED,
     summary="Register a service from its manifest (pending until approved)",
-    responses=problem_responses(401, 403, 409, 415, 422), dependencies=[Depends(require_json)],
+    responses=problem_responses(401, 403, 409, 415, 422),
+    dependencies=[Depends(require_json)],
 )
 def register(
     actor: OperatorActor, platform: PlatformDep, manifest: Annotated[dict[str, Any], Body()]
@@ -48,6 +50,9 @@ for _action, _summary in (
     ("retire", "Retire a service for good"),
 ):
     router.add_api_route(
-        f"/{{service_id}}/{_action}", _transition(_action), methods=["POST"], summary=_summary,
+        f"/{{service_id}}/{_action}",
+        _transition(_action),
+        methods=["POST"],
+        summary=_summary,
         responses=problem_responses(401, 403, 404, 409),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-
 from fastapi.responses import StreamingResponse
 
 from selfdata.web.auth import CitizenView, PlatformDep
@@ -19,37 +18,43 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get(
-    "/events", response_model=AuditPage,
+    "/events",
+    response_model=AuditPage,
     summary="Who accessed your space, when, why: newest events first",
     responses=problem_responses(400, 401, 403),
 )
 def events(
     view: CitizenView,
-    before_seq: Annotated[int | None, Query(ge=1, description="Events before this sequence "
-                                                              "number (next_before_seq)")] = None,
+    before_seq: Annotated[
+        int | None, Query(ge=1, description="Events before this sequence number (next_before_seq)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     found = view.access_log(before_seq=before_seq, limit=limit)
     oldest = found[-1].seq if found else None
     more = oldest is not None and len(found) == limit and oldest > 1
-    return JSONResponse({"items": [e.as_dict() for e in found],
-                         "next_before_seq": oldest if more else None})
+    return JSONResponse(
+        {"items": [e.as_dict() for e in found], "next_before_seq": oldest if more else None}
+    )
 
 
 @router.get(
-    "/export", summary="Download the whole log with its signed checkpoints (JSON Lines)",
+    "/export",
+    summary="Download the whole log with its signed checkpoints (JSON Lines)",
     responses=problem_responses(401, 403),
 )
 def export(view: CitizenView) -> StreamingResponse:
     lines = view.export_log()
     return StreamingResponse(
-        lines, media_type="application/x-ndjson",
+        lines,
+        media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="access-log.jsonl"'},
     )
 
 
 @router.post(
-    "/checkpoints", summary="Ask the operator's key to sign the log's head now",
+    "/checkpoints",
+    summary="Ask the operator's key to sign the log's head now",
     responses=problem_responses(401, 403),
 )
 def checkpoint(view: CitizenView, platform: PlatformDep) -> JSONResponse:
@@ -58,7 +63,9 @@ def checkpoint(view: CitizenView, platform: PlatformDep) -> JSONResponse:
 
 
 @router.get(
-    "/verify", response_model=VerifyOut, summary="Check the log's hash chain from its start",
+    "/verify",
+    response_model=VerifyOut,
+    summary="Check the log's hash chain from its start",
     responses=problem_responses(401, 403),
 )
 def verify(view: CitizenView) -> VerifyOut:

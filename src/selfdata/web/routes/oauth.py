@@ -31,12 +31,28 @@ __all__ = ["router"]
 router = APIRouter(tags=["oauth"])
 
 _T = {
-    "fr": {"signin": "Connexion", "signin_for": "Pour répondre à la demande de", "username": "Identifiant",
-           "password": "Mot de passe", "asks": "Ce service demande", "required": "indispensable",
-           "allow": "J'accepte", "deny": "Je refuse", "error_title": "Demande impossible"},
-    "en": {"signin": "Sign in", "signin_for": "To answer the request of", "username": "Username",
-           "password": "Password", "asks": "This service asks to", "required": "required",
-           "allow": "I agree", "deny": "I refuse", "error_title": "Request not possible"},
+    "fr": {
+        "signin": "Connexion",
+        "signin_for": "Pour répondre à la demande de",
+        "username": "Identifiant",
+        "password": "Mot de passe",
+        "asks": "Ce service demande",
+        "required": "indispensable",
+        "allow": "J'accepte",
+        "deny": "Je refuse",
+        "error_title": "Demande impossible",
+    },
+    "en": {
+        "signin": "Sign in",
+        "signin_for": "To answer the request of",
+        "username": "Username",
+        "password": "Password",
+        "asks": "This service asks to",
+        "required": "required",
+        "allow": "I agree",
+        "deny": "I refuse",
+        "error_title": "Request not possible",
+    },
 }
 
 
@@ -63,8 +79,11 @@ def _respond(result: OAuthResponse) -> Response:
 
 def _error_page(request: Request, message: str, status: int = 400) -> Response:
     lang = language(request)
-    return render("oauth_error.html", {"lang": lang, "t": _T[lang], "title": _T[lang]["error_title"],
-                                       "message": message}, status=status)
+    return render(
+        "oauth_error.html",
+        {"lang": lang, "t": _T[lang], "title": _T[lang]["error_title"], "message": message},
+        status=status,
+    )
 
 
 def _citizen(request: Request) -> tuple[str, Any] | None:
@@ -91,19 +110,41 @@ async def authorize_page(request: Request, platform: PlatformDep) -> Response:
     citizen = _citizen(request)
     if citizen is None:
         target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        return render("oauth_login.html", {
-            "lang": lang, "t": _T[lang], "title": _T[lang]["signin"],
-            "service_name": service.manifest.name.get(lang), "next": target, "error": None,
-        })
+        return render(
+            "oauth_login.html",
+            {
+                "lang": lang,
+                "t": _T[lang],
+                "title": _T[lang]["signin"],
+                "service_name": service.manifest.name.get(lang),
+                "next": target,
+                "error": None,
+            },
+        )
     secret, _ = citizen
     notice = build_notice(service.manifest, platform.doctypes).content[lang]
     shown = [r for r in notice["requests"] if r["id"] in requested]
-    origins = " ".join(sorted({f"{urlsplit(str(u)).scheme}://{urlsplit(str(u)).netloc}"
-                               for u in service.manifest.redirect_uris}))
-    return render("oauth_consent.html", {
-        "lang": lang, "t": _T[lang], "title": notice["title"], "notice": notice, "requests": shown,
-        "csrf": csrf_token(secret), "action": str(request.url.path) + "?" + request.url.query,
-    }, form_action=origins)
+    origins = " ".join(
+        sorted(
+            {
+                f"{urlsplit(str(u)).scheme}://{urlsplit(str(u)).netloc}"
+                for u in service.manifest.redirect_uris
+            }
+        )
+    )
+    return render(
+        "oauth_consent.html",
+        {
+            "lang": lang,
+            "t": _T[lang],
+            "title": notice["title"],
+            "notice": notice,
+            "requests": shown,
+            "csrf": csrf_token(secret),
+            "action": str(request.url.path) + "?" + request.url.query,
+        },
+        form_action=origins,
+    )
 
 
 @router.post("/oauth/authorize", include_in_schema=False)
@@ -123,8 +164,10 @@ async def authorize_decision(request: Request, platform: PlatformDep) -> Respons
     if (http.form.get("decision") or [""])[0] != "allow":
         return _respond(platform.oauth.authorize(http, None))
     chosen = [r for r in http.form.get("grant", []) if r in requested]
-    view = platform.view(Actor.citizen(principal.account_id, principal.space_id, principal.username),
-                         principal.space_id)
+    view = platform.view(
+        Actor.citizen(principal.account_id, principal.space_id, principal.username),
+        principal.space_id,
+    )
     try:
         record = view.give_consent(service, chosen, method="oauth", language=language(request))
     except SelfdataError as exc:
@@ -141,14 +184,24 @@ async def login(request: Request, platform: PlatformDep) -> Response:
         return _error_page(request, "invalid return address")
     lang = language(request)
     try:
-        account = platform.directory.login(str(form.get("username", "")), str(form.get("password", "")))
+        account = platform.directory.login(
+            str(form.get("username", "")), str(form.get("password", ""))
+        )
         if account.role != "citizen":
             raise AuthenticationFailed("only citizens can consent to services")
     except AuthenticationFailed as exc:
-        return render("oauth_login.html", {
-            "lang": lang, "t": _T[lang], "title": _T[lang]["signin"], "service_name": "",
-            "next": target, "error": exc.detail,
-        }, status=401)
+        return render(
+            "oauth_login.html",
+            {
+                "lang": lang,
+                "t": _T[lang],
+                "title": _T[lang]["signin"],
+                "service_name": "",
+                "next": target,
+                "error": exc.detail,
+            },
+            status=401,
+        )
     response = RedirectResponse(target, status_code=303)
     start_session(platform, request, response, account.id)
     return response
@@ -169,29 +222,44 @@ async def introspect(request: Request, platform: PlatformDep) -> Response:
     return _respond(platform.oauth.introspect(await _http(request)))
 
 
-@router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
+@router.get(
+    "/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)"
+)
 def metadata(platform: PlatformDep) -> JSONResponse:
     base = platform.settings.public_url.rstrip("/")
-    return JSONResponse({
-        "issuer": base,
-        "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{base}/oauth/token",
-        "revocation_endpoint": f"{base}/oauth/revoke",
-        "introspection_endpoint": f"{base}/oauth/introspect",
-        "jwks_uri": f"{base}/.well-known/jwks.json",
-        "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "scopes_supported": sorted({r.id for s in platform.services.list("approved") for r in s.manifest.requests}),
-    }, headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(
+        {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/oauth/token",
+            "revocation_endpoint": f"{base}/oauth/revoke",
+            "introspection_endpoint": f"{base}/oauth/introspect",
+            "jwks_uri": f"{base}/.well-known/jwks.json",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "scopes_supported": sorted(
+                {r.id for s in platform.services.list("approved") for r in s.manifest.requests}
+            ),
+        },
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
-@router.get("/.well-known/jwks.json", summary="The operator's public keys (receipts, log checkpoints)")
+@router.get(
+    "/.well-known/jwks.json", summary="The operator's public keys (receipts, log checkpoints)"
+)
 def jwks(platform: PlatformDep) -> JSONResponse:
     return JSONResponse(platform.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/static/selfdata.css", include_in_schema=False)
 def css() -> Response:
-    return Response(stylesheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        stylesheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+    )
