@@ -91,7 +91,7 @@ class Platform:
         )
         gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
         hasher = PasswordHasher(settings.argon2_profile)
-        services = ServiceRegistry(engine, clock)
+        services = ServiceRegistry(engine, clock, doctypes.names())
         return cls(
             settings=settings,
             engine=engine,
@@ -111,13 +111,17 @@ class Platform:
         """The space as its own citizen sees it (CLI commands the citizen runs locally)."""
         space = self.directory.get_space(space_name)
         account = self.directory.account_for_space(space.id)
-        return self.view(Actor.citizen(account.id, space.id, account.username), space.id)
+        # Labelled so the citizen's log shows these accesses came from the command line.
+        label = f"{account.username} (command line)"
+        return self.view(Actor.citizen(account.id, space.id, label), space.id)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def init_instance(home: Path, *, database_url: str | None = None) -> tuple[Settings, bool]:
+def init_instance(
+    home: Path, *, database_url: str | None = None, create: bool = True
+) -> tuple[Settings, bool]:
     """Create the instance folder, its settings, master key and schema.
 
     Idempotent: on an existing instance it only migrates. Returns the settings and
@@ -134,6 +138,13 @@ def init_instance(home: Path, *, database_url: str | None = None) -> tuple[Setti
             out.write(settings.to_toml())
     created_key = False
     if not os.environ.get(ENV_VAR) and not settings.key_file.exists():
+        if not create:
+            # A missing master key on an existing instance is an incident, not a set-up
+            # step: a new key would silently make every space unreadable.
+            raise ConfigurationError(
+                f"no master key at {settings.key_file} (and {ENV_VAR} is not set): restore "
+                "the key from your backup; `selfdata upgrade` never creates one"
+            )
         KeyFileProvider(settings.key_file).create()
         created_key = True
     if not os.environ.get(SIGNING_ENV) and not settings.signing_key_file.exists():

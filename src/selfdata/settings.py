@@ -47,6 +47,7 @@ class Settings:
     timezone: str = "Europe/Paris"
     session_hours: int = 12
     token_days: int = 90
+    checkpoint_minutes: int = 60  # how often `selfdata serve` signs grown logs (0: never)
     argon2_profile: str = "default"  # "default" (RFC 9106 second recommendation) or "test"
     limits: Limits = field(default_factory=Limits)
 
@@ -67,7 +68,7 @@ class Settings:
                 data = tomllib.loads(config.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigurationError(f"{config}: {exc}") from None
-            values.update(_from_mapping(data, str(config)))
+            values.update(_from_mapping(data, str(config), home))
         env = {
             "database_url": os.environ.get("SELFDATA_DATABASE_URL"),
             "timezone": os.environ.get("SELFDATA_TIMEZONE"),
@@ -89,6 +90,7 @@ class Settings:
             f'timezone = "{self.timezone}"',
             f'public_url = "{self.public_url}"',
             f"session_hours = {self.session_hours}",
+            f"checkpoint_minutes = {self.checkpoint_minutes}",
             f"token_days = {self.token_days}",
             "",
             "[limits]",
@@ -97,8 +99,9 @@ class Settings:
         return "\n".join(lines) + "\n"
 
 
-def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
+def _from_mapping(data: dict[str, Any], origin: str, home: Path) -> dict[str, Any]:
     known = {
+        "checkpoint_minutes",
         "database_url",
         "timezone",
         "session_hours",
@@ -116,7 +119,7 @@ def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
         elif key in known:
             out[key] = value
         elif key in {"blob_dir", "key_file", "signing_key_file"}:
-            out[key] = Path(value)
+            out[key] = home / Path(value).expanduser()  # a relative path is within home
         else:
             raise ConfigurationError(f"{origin}: unknown setting {key!r}")
     return out

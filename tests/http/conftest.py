@@ -143,5 +143,3 @@ def server(app: FastAPI) -> Iterator[str]:
         instance.should_exit = True
         thread.join(10)
         sock.close()
-
-

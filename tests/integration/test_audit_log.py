@@ -124,3 +124,31 @@ def test_periodic_checkpoints_cover_grown_logs(platform: Platform) -> None:
     assert platform.gate.checkpoint_all() == 0
     alice.summary()
     assert platform.gate.checkpoint_all() == 1
+
+
+def test_the_server_signs_grown_logs_periodically(platform: Platform) -> None:
+    import time
+
+    from selfdata.audit.scheduler import PeriodicCheckpoints
+
+    alice = make_space(platform)
+    job = PeriodicCheckpoints(platform.gate.checkpoint_all, 0.05)
+    job.start()
+    try:
+        deadline = time.monotonic() + 10
+        while job.runs < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        job.stop()
+    assert job.runs >= 1
+    from sqlalchemy import func, select
+
+    from selfdata.db.tables import audit_checkpoints
+
+    with platform.engine.connect() as conn:
+        signed = conn.execute(
+            select(func.count())
+            .select_from(audit_checkpoints)
+            .where(audit_checkpoints.c.space_id == alice.space_id)
+        ).scalar_one()
+    assert signed == 1

@@ -84,7 +84,11 @@ def test_key_rotation_from_the_cli(instance: Path) -> None:
     run(instance, "space", "create", "alice", "--password-stdin", stdin="a long enough password\n")
     before = json.loads((instance / "master.key").read_text())["active"]
     code, out = run(instance, "keys", "rotate")
-    assert code == 0 and "1 space keys re-wrapped" in out
+    assert code == 0 and "1 space keys re-wrapped" in out and "keys retire" in out
+    kept = json.loads((instance / "master.key").read_text())
+    assert before in kept["keys"] and kept["active"] != before
+    code, out = run(instance, "keys", "retire")
+    assert code == 0 and f"retired {before}" in out
     after = json.loads((instance / "master.key").read_text())
     assert after["active"] != before and list(after["keys"]) == [after["active"]]
     code, out = run(instance, "keys", "status")
@@ -104,3 +108,11 @@ def test_doctypes_export(tmp_path: Path) -> None:
     assert len(written) == len(default_registry().names())
     schema = json.loads((tmp_path / "schemas" / "bank.transaction.v1.schema.json").read_text())
     assert schema["$id"].endswith("bank.transaction/v1.json")
+
+
+def test_upgrade_never_creates_a_master_key(instance: Path) -> None:
+    assert run(instance, "upgrade")[0] == 0
+    (instance / "master.key").unlink()
+    code, out = run(instance, "upgrade")
+    assert code == 1 and "restore the key" in " ".join(out.split())
+    assert not (instance / "master.key").exists()

@@ -206,3 +206,33 @@ def test_consent_records_are_sealed(sqlite_platform: Platform) -> None:
     assert consent.notice_hash.encode() not in raw
     assert consent.expires_at.encode() not in raw
     assert alice.consent(consent.id).notice_hash == consent.notice_hash
+
+
+def test_manifests_cannot_ask_for_the_log_or_unknown_doctypes(platform: Platform) -> None:
+    from selfdata.errors import ValidationFailed
+    from selfdata.services import load_manifest
+    from tests.support.services import EXAMPLE_MANIFEST
+
+    manifest = load_manifest(EXAMPLE_MANIFEST)
+    request = manifest.requests[0].model_copy(update={"doctypes": ["energy.meter", "audit.event"]})
+    sneaky = manifest.model_copy(update={"requests": [request]})
+    with pytest.raises(ValidationFailed) as caught:
+        platform.services.register(sneaky)
+    assert caught.value.errors[0].path == "requests[0].doctypes[1]"
+    # Even if such a grant existed, the gate would never let a service read the log.
+    alice = make_space(platform)
+    info = approved_service(platform)
+    alice.give_consent(info, ["load-curve"])
+    service = _service_view(platform, alice)
+    from selfdata.access.policy import AccessRequest
+
+    with (
+        pytest.raises(AccessDenied) as denied,
+        platform.gate.access(
+            AccessRequest(service.actor, alice.space_id, "read", "audit.event", SERVICE),
+            audited=False,
+        ),
+    ):
+        pass
+    assert denied.value.reason == "action-not-for-services"
+    assert alice.access_log(limit=1)[0].event.reason == "action-not-for-services"

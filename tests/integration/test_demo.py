@@ -65,8 +65,12 @@ def test_report_matches_what_the_space_holds(year: tuple[SpaceView, DemoReport])
     assert report.counts["energy.meter"] == 3 and report.counts["bank.account"] == 2
     assert report.counts["mobility.track"] >= 8 and report.counts["mobility.position"] > 2000
     assert report.counts["mobility.trip"] > 300 and report.counts["mobility.place_visit"] > 300
-    for doctype in ("health.patient", "health.condition", "health.immunization",
-                    "health.medication"):
+    for doctype in (
+        "health.patient",
+        "health.condition",
+        "health.immunization",
+        "health.medication",
+    ):
         assert report.counts[doctype] >= 1
     assert report.counts["health.observation"] >= 5
 
@@ -82,8 +86,10 @@ def test_load_curve_is_half_hourly_and_plausible(year: tuple[SpaceView, DemoRepo
     assert set(np.diff(frame.ts).tolist()) == {1800}
     # So a local day has 48 points, 46 when clocks go forward and 50 when they go back.
     counts = view.aggregate(stream, "day", "count")
-    per_day = {datetime.fromtimestamp(int(t), PARIS).date(): int(c)
-               for t, c in zip(counts.ts, counts.columns["value"], strict=True)}
+    per_day = {
+        datetime.fromtimestamp(int(t), PARIS).date(): int(c)
+        for t, c in zip(counts.ts, counts.columns["value"], strict=True)
+    }
     assert len(per_day) == 365
     assert per_day.pop(date(2025, 3, 30)) == 46 and per_day.pop(date(2025, 10, 26)) == 50
     assert set(per_day.values()) == {48}
@@ -111,8 +117,13 @@ def test_load_curve_is_half_hourly_and_plausible(year: tuple[SpaceView, DemoRepo
         assert series.meta["unit"] == record.data["unit"]
         if record.data["kind"] == "gas":
             g = view.aggregate(series.id, "month", "sum")
-            by_month = dict(zip([datetime.fromtimestamp(int(t), PARIS).month for t in g.ts],
-                                g.columns["value"].tolist(), strict=True))
+            by_month = dict(
+                zip(
+                    [datetime.fromtimestamp(int(t), PARIS).month for t in g.ts],
+                    g.columns["value"].tolist(),
+                    strict=True,
+                )
+            )
             assert by_month[1] > 500 and by_month[7] < 20
         if record.data["kind"] == "water":
             w = view.read_points(series.id)
@@ -131,8 +142,14 @@ def _check_chain(items: list[dict[str, Any]]) -> int:
         for day in days:
             todo = list(by_day[day])
             while todo and ok:
-                nxt = next((t for t in todo
-                            if Decimal(t["balance_after"]) == balance + Decimal(t["amount"])), None)
+                nxt = next(
+                    (
+                        t
+                        for t in todo
+                        if Decimal(t["balance_after"]) == balance + Decimal(t["amount"])
+                    ),
+                    None,
+                )
                 if nxt is None:
                     ok = False
                 else:
@@ -170,8 +187,11 @@ def test_bank_balances_chain_and_labels_look_french(year: tuple[SpaceView, DemoR
     assert all(sorted(n) == list(range(1, len(n) + 1)) for n in groups.values())
     assert any(len(n) > 1 for n in groups.values())  # two coffees the same day exist
     # The EDF debits are the energy consumed: a winter bill is far above a summer one.
-    edf = {t["booked_on"][:7]: Decimal(t["amount"]) for t in transactions
-           if t["label"] == "PRLV SEPA EDF CLIENTS PARTICULIERS"}
+    edf = {
+        t["booked_on"][:7]: Decimal(t["amount"])
+        for t in transactions
+        if t["label"] == "PRLV SEPA EDF CLIENTS PARTICULIERS"
+    }
     assert -edf["2025-02"] > Decimal("1.2") * -edf["2025-08"]
 
 
@@ -186,7 +206,7 @@ def _xref_offsets_point_at_objects(data: bytes) -> None:
         assert len(entry) == 19 and entry.endswith(b" n ")  # 20 bytes with the newline
         offset = int(entry[:10])
         assert data[offset:].startswith(b"%d 0 obj" % number), number
-    trailer = data[data.rindex(b"trailer"):]
+    trailer = data[data.rindex(b"trailer") :]
     assert b"/Size %d" % count in trailer and b"/Root 1 0 R" in trailer
 
 
@@ -201,8 +221,11 @@ def test_papers_are_real_pdfs_that_come_back_byte_identical(
     documents = [r.data for r in _records(view, "paper.document")]
     assert {d["filename"] for d in documents} == set(expected)
     assert {d["kind"] for d in documents} >= {"invoice", "payslip", "tax_notice", "certificate"}
-    debits = {t["memo"]: t["amount"] for t in (r.data for r in _records(view, "bank.transaction"))
-              if t.get("memo", "").startswith("FACTURE ")}
+    debits = {
+        t["memo"]: t["amount"]
+        for t in (r.data for r in _records(view, "bank.transaction"))
+        if t.get("memo", "").startswith("FACTURE ")
+    }
     for document in documents:
         info, chunks = view.open_file(document["file_id"])
         data = b"".join(chunks)
@@ -234,14 +257,18 @@ def _content(view: SpaceView) -> dict[str, Any]:
             for row in rows:
                 row.pop("file_id", None)  # a new id in every space
             out[summary.doctype] = sorted(rows, key=repr)
-    for record_doctype, series_doctype in (("energy.meter", "energy.reading"),
-                                           ("mobility.track", "mobility.position")):
+    for record_doctype, series_doctype in (
+        ("energy.meter", "energy.reading"),
+        ("mobility.track", "mobility.position"),
+    ):
         for record in _records(view, record_doctype):
             for stream in view.streams(series_doctype, record_id=record.id):
                 frame = view.read_points(stream.id)
                 key = f"{series_doctype}:{sorted(record.data.items())!r}"
-                columns = {k: [None if np.isnan(x) else float(x) for x in v]  # NaN != NaN
-                           for k, v in frame.columns.items()}
+                columns = {
+                    k: [None if np.isnan(x) else float(x) for x in v]  # NaN != NaN
+                    for k, v in frame.columns.items()
+                }
                 out[key] = (frame.ts.tolist(), columns)
     return out
 

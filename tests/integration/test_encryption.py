@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select, text, update
 
 from selfdata.access import Actor, SpaceView
-from selfdata.db.tables import files, records, series_chunks, space_keys
+from selfdata.db.tables import files, metadata, records, series_chunks, space_keys
 from selfdata.doctypes.examples import EXAMPLES
 from selfdata.errors import CryptoError, NotFound
 from selfdata.platform import Platform
 from tests.conftest import OPERATOR, make_space
+from tests.support.services import approved_service
 
 MARKERS = [
     b"ZEBRA-MARKER-LABEL-7731",
@@ -190,7 +191,8 @@ def test_rotation_rewraps_keys_without_touching_data(platform: Platform) -> None
         wrapped_before = conn.execute(select(space_keys.c.wrapped, space_keys.c.kek_id)).one()
     old_key = platform.gate.keyring().active_id
     result = platform.gate.rotate_master_key()
-    assert result["rewrapped"] == 1 and result["retired"] == [old_key]
+    assert result["rewrapped"] == 1 and result["kept"] == [old_key]
+    assert platform.gate.retire_master_keys() == [old_key]
     with platform.engine.connect() as conn:
         assert conn.execute(select(records.c.body)).scalar_one() == body_before
         wrapped_after = conn.execute(select(space_keys.c.wrapped, space_keys.c.kek_id)).one()
@@ -212,21 +214,18 @@ def test_erasure_destroys_the_key_then_every_row_and_blob(platform: Platform) ->
     _write_markers(view)
     _write_markers(other)
     space_id = view.space_id
+    view.give_consent(approved_service(platform))  # consents, checkpoints: erased too
+    platform.gate.checkpoint(space_id)
     counts = platform.directory.erase("alice", OPERATOR)
-    assert counts["key_destroyed"] == 1 and counts["records"] >= 3
+    assert counts["key_destroyed"] == 1 and counts["records"] >= 3 and counts["consents"] == 1
     with platform.engine.connect() as conn:
-        for table in (
-            "records",
-            "series_chunks",
-            "series_streams",
-            "files",
-            "audit_events",
-            "space_keys",
-        ):
+        holding = [t for t in metadata.sorted_tables if "space_id" in t.c]
+        assert len(holding) >= 12
+        for table in holding:
             left = conn.execute(
-                text(f"SELECT count(*) FROM {table} WHERE space_id = :s"), {"s": space_id}
+                text(f"SELECT count(*) FROM {table.name} WHERE space_id = :s"), {"s": space_id}
             ).scalar()
-            assert left == 0, table
+            assert left == 0, table.name
     assert not (platform.settings.blob_dir / space_id).exists()
     for actor_view in (view, platform.view(Actor.citizen("x", space_id), space_id)):
         with pytest.raises(NotFound):
@@ -254,3 +253,22 @@ def test_oversized_file_is_refused_and_leaves_nothing(sqlite_platform: Platform)
         )
     assert view.files() == []
     assert list(_files_under(settings.blob_dir)) == []
+
+
+def test_rotation_by_one_worker_is_seen_by_the_others(sqlite_platform: Platform) -> None:
+    """Two processes on one instance: the one that did not rotate must not wrap new
+    space keys with the retired key, nor fail to read re-wrapped ones."""
+    other = Platform.open(sqlite_platform.settings)
+    try:
+        alice = make_space(other, "alice")
+        alice.summary()  # the other worker caches the old keyring
+        old = other.gate.keyring().active_id
+        sqlite_platform.gate.rotate_master_key()
+        other.gate.keys.forget(alice.space_id)  # its key cache expires
+        alice.summary()
+        other.directory.create_space("bobby", "a long enough password", OPERATOR)
+        assert other.gate.key_usage().get(old, 0) == 0
+        assert sqlite_platform.gate.retire_master_keys() == [old]
+        assert other.citizen_view("bobby").summary() == []
+    finally:
+        other.close()

@@ -58,6 +58,7 @@ class Access:
     target: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     audited: bool = True
+    timezone: str = "UTC"  # the space's own zone, for calendar buckets
 
     def note(self, *, count: int | None = None, target: str | None = None, **detail: Any) -> None:
         if count is not None:
@@ -82,6 +83,7 @@ class Gate:
         self.signer = signer
         self.key_provider = key_provider
         self._keyring: MasterKeyring | None = None
+        self._keyring_version: object = None
         self.keys = KeyStore(self.keyring)
         self.blobs = blobs
         self.doctypes = doctypes
@@ -89,8 +91,12 @@ class Gate:
         self.settings = settings
 
     def keyring(self) -> MasterKeyring:
-        if self._keyring is None:
+        """The master keyring, reloaded when its source changed (a rotation run by
+        another process), so no worker wraps new space keys with a retired key."""
+        version = self.key_provider.version()
+        if self._keyring is None or version != self._keyring_version:
             self._keyring = self.key_provider.load()
+            self._keyring_version = version
         return self._keyring
 
     def now_ms(self) -> int:
@@ -99,13 +105,21 @@ class Gate:
     # -- the one road to the data ------------------------------------------------
 
     def _status(self, conn: Connection, space_id: str) -> SpaceStatus:
-        value = conn.execute(select(spaces.c.status).where(spaces.c.id == space_id)).scalar()
+        return self._space(conn, space_id)[0]
+
+    def _space(self, conn: Connection, space_id: str) -> tuple[SpaceStatus, str]:
+        """The space's status and time zone, read in the caller's transaction."""
+        row = conn.execute(
+            select(spaces.c.status, spaces.c.timezone).where(spaces.c.id == space_id)
+        ).first()
         statuses: dict[object, SpaceStatus] = {
             "active": "active",
             "suspended": "suspended",
             "erased": "erased",
         }
-        return statuses.get(value, "missing")
+        if row is None:
+            return "missing", self.settings.timezone
+        return statuses.get(row.status, "missing"), str(row.timezone)
 
     @contextmanager
     def access(
@@ -123,7 +137,7 @@ class Gate:
         refusal: tuple[AccessRequest, Decision] | None = None
         failure: tuple[AccessRequest, Decision, SelfdataError] | None = None
         with self.engine.begin() as conn:
-            status = self._status(conn, request.space_id)
+            status, timezone = self._space(conn, request.space_id)
             keys = (
                 self.keys.get(conn, request.space_id) if status in ("active", "suspended") else None
             )
@@ -145,7 +159,9 @@ class Gate:
                     request,
                     decision,
                     now_ms,
-                    audited=audited,
+                    # Only the citizen's reading of their own log goes unlogged.
+                    audited=audited or request.actor.kind != "citizen",
+                    timezone=timezone,
                 )
                 try:
                     yield access
@@ -154,6 +170,12 @@ class Gate:
                 except SelfdataError as exc:
                     failure = (request, decision, exc)
                     conn.rollback()
+                except Exception:
+                    # An unexpected error is logged in the space too (without its text,
+                    # which could hold personal data), then surfaces unchanged.
+                    conn.rollback()
+                    self._audit_apart(request, decision, "failed", now_ms, error="internal-error")
+                    raise
         if refusal is not None:
             request, decision = refusal
             self._audit_apart(request, decision, "denied", now_ms)
@@ -319,28 +341,41 @@ class Gate:
 
     # -- master key rotation -----------------------------------------------------
 
-    def rotate_master_key(
-        self, progress: Callable[[int], None] | None = None, retire_old: bool = True
-    ) -> dict[str, Any]:
+    def rotate_master_key(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """New active master key; every space key re-wrapped; data untouched.
 
         The new keyring (old and new keys) is saved before any space key changes, so an
-        interruption at any point leaves every space key unwrappable; old keys are
-        retired only once no space key needs them."""
+        interruption at any point leaves every space key unwrappable. Old keys stay in
+        the keyring until :meth:`retire_master_keys`, run once every worker has picked up
+        the new keyring and no space key is wrapped by them any more."""
         old = self.keyring()
         new = old.with_new_active()
         self.key_provider.store(new)
-        self._keyring = new
+        self._keyring, self._keyring_version = new, self.key_provider.version()
         with self.engine.begin() as conn:
             count = self.keys.rewrap_all(conn, old, new, self.now_ms(), progress)
+        return {
+            "active": new.active_id,
+            "rewrapped": count,
+            "kept": [k for k in new.key_ids if k != new.active_id],
+        }
+
+    def retire_master_keys(self) -> list[str]:
+        """Drop from the keyring every inactive master key that wraps no space key now."""
+        current = self.keyring()
+        with self.engine.begin() as conn:
             usage = self.keys.kek_usage(conn)
-        retired: list[str] = []
-        if retire_old:
-            retired = [k for k in new.key_ids if k != new.active_id and usage.get(k, 0) == 0]
-            final = new.without(set(retired))
-            self.key_provider.store(final)
-            self._keyring = final
-        return {"active": new.active_id, "rewrapped": count, "retired": retired}
+            retired = [
+                k for k in current.key_ids if k != current.active_id and usage.get(k, 0) == 0
+            ]
+            still_used = {k: n for k, n in usage.items() if k != current.active_id}
+            if retired:
+                final = current.without(set(retired))
+                self.key_provider.store(final)
+                self._keyring, self._keyring_version = final, self.key_provider.version()
+        if still_used:
+            log.warning("master keys still wrapping space keys: %s", still_used)
+        return retired
 
     def key_usage(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -33,6 +33,8 @@ Action = Literal[
 DATA_ACTIONS: frozenset[str] = frozenset({"read", "write", "update", "delete", "derive", "export"})
 SpaceStatus = Literal["active", "suspended", "erased", "missing"]
 # What a service's consented operation allows.
+# The citizen's own records about their space: never part of what a service can be granted.
+_CITIZEN_ONLY = frozenset({"audit.event", "consent.record"})
 _OPERATION = {
     "read": "read",
     "write": "write",
@@ -143,6 +145,10 @@ def _decide_service(request: AccessRequest, facts: ConsentFacts, space_only: boo
     if space_only:
         return _allow("consent", "the service holds an active consent in this space")
     operation = _OPERATION.get(request.action)
+    if request.doctype in _CITIZEN_ONLY:
+        return _deny(
+            "action-not-for-services", f"services may not read a citizen's {request.doctype}"
+        )
     if operation is None or request.doctype is None:
         what = request.action if operation is None else "list everything in"
         return _deny("action-not-for-services", f"services may not {what} a space")

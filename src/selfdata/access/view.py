@@ -79,6 +79,16 @@ def _floor(start: datetime | None, access: Access) -> int | None:
     return _epoch(start)
 
 
+def _check_window(access: Access, record: Record) -> None:
+    """A record addressed by id must lie within the consented data period."""
+    floor = access.decision.not_before
+    if floor is not None and record.time_start is not None and record.time_start < floor:
+        raise AccessDenied(
+            f"this record is older than the consented data period (from {floor.date()})",
+            reason="outside-data-period",
+        )
+
+
 def _within(query: Query, floor: datetime | None) -> Query:
     if floor is None or (query.start is not None and query.start >= floor):
         return query
@@ -102,10 +112,6 @@ class SpaceView:
         end: datetime | None = None,
     ) -> AccessRequest:
         return AccessRequest(self.actor, self.space_id, action, doctype, self.purpose, start, end)
-
-    @property
-    def timezone(self) -> str:
-        return self._gate.settings.timezone
 
     # -- records -----------------------------------------------------------------
 
@@ -190,12 +196,7 @@ class SpaceView:
             self._request("read"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
             record = record_store.get_record(access.conn, access.keys, record_id)
-            floor = access.decision.not_before
-            if floor is not None and record.time_start is not None and record.time_start < floor:
-                raise AccessDenied(
-                    f"this record is older than the consented data period (from {floor.date()})",
-                    reason="outside-data-period",
-                )
+            _check_window(access, record)
             access.note(count=1, target=record_id)
         return record
 
@@ -243,6 +244,8 @@ class SpaceView:
         with self._gate.access(
             self._request("update"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
+            if access.decision.not_before is not None:
+                _check_window(access, record_store.get_record(access.conn, access.keys, record_id))
             described = self._gate.doctypes.get(access.request.doctype or "")
             valid = described.validate(data)
             record = record_store.update_record(
@@ -261,6 +264,8 @@ class SpaceView:
         with self._gate.access(
             self._request("delete"), resolve_doctype=self._record_doctype(record_id, doctype)
         ) as access:
+            if access.decision.not_before is not None:
+                _check_window(access, record_store.get_record(access.conn, access.keys, record_id))
             record_store.delete_record(access.conn, self.space_id, record_id)
             access.note(count=1, target=record_id)
 
@@ -351,7 +356,7 @@ class SpaceView:
         with self._gate.access(
             self._request("write"), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
-            stream = series_store.get_stream(access.conn, access.keys, stream_id)
+            stream = series_store.get_stream(access.conn, access.keys, stream_id, for_update=True)
             gained = series_store.append_points(
                 access.conn, access.keys, stream, ts, values, now_ms=access.now_ms
             )
@@ -388,7 +393,7 @@ class SpaceView:
             stream = series_store.get_stream(access.conn, access.keys, stream_id)
             lower = _floor(start, access)
             frame = series_store.read_points(access.conn, access.keys, stream, lower, _epoch(end))
-            result = series_store.aggregate(frame, every, how, self.timezone, lower, _epoch(end))
+            result = series_store.aggregate(frame, every, how, access.timezone, lower, _epoch(end))
             access.note(count=len(frame), target=stream_id, every=every, how=how)
         return result
 
@@ -442,8 +447,9 @@ class SpaceView:
 
     def delete_file(self, file_id: str) -> None:
         with self._gate.access(self._request("delete", "file")) as access:
-            file_store.delete_file(access.conn, self.space_id, self._gate.blobs, file_id)
+            blob_key = file_store.delete_file(access.conn, self.space_id, file_id)
             access.note(count=1, target=file_id)
+        self._gate.blobs.delete(blob_key)
 
     # -- the access log ----------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import orjson
@@ -38,7 +38,14 @@ class AuditEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+        # Field by field (not dataclasses.asdict, which deep-copies): this runs per access.
+        out = {name: getattr(self, name) for name in _EVENT_FIELDS}
+        if out["detail"]:
+            out["detail"] = dict(out["detail"])
+        return {k: v for k, v in out.items() if v not in (None, {})}
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(AuditEvent))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +57,20 @@ class LoggedEvent:
     event: AuditEvent
     prev_hash: str
     hash: str
+    # 128 random bits inside what the hash covers: the clear hashes in the database
+    # cannot be used to confirm a guess of what an event says.
+    salt: str = ""
 
     def canonical(self) -> bytes:
         """The bytes the chain hash covers (sorted keys, no whitespace)."""
-        return canonical_bytes(self.seq, self.at, self.event.as_dict())
+        return canonical_bytes(self.seq, self.at, {**self.event.as_dict(), "salt": self.salt})
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "at": self.at,
             **self.event.as_dict(),
+            "salt": self.salt,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }

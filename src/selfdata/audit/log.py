@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from selfdata.audit.events import AuditEvent, LoggedEvent, canonical_bytes
 from selfdata.crypto import Associated, SpaceKeys
@@ -17,6 +18,22 @@ from selfdata.db.tables import audit_events, audit_heads
 __all__ = ["GENESIS", "append_event", "chain_hash", "iter_events", "list_events", "verify_chain"]
 
 GENESIS = b"\x00" * 32
+
+
+# Built once: an audited access appends an event, and rebuilding these statements on
+# every call cost more than SQLite's own work.
+_HEAD = (
+    select(audit_heads.c.seq, audit_heads.c.head)
+    .where(audit_heads.c.space_id == bindparam("space_id"))
+    .with_for_update()
+)
+_INSERT_EVENT = insert(audit_events)
+_INSERT_HEAD = insert(audit_heads)
+_UPDATE_HEAD = (
+    update(audit_heads)
+    .where(audit_heads.c.space_id == bindparam("head_space_id"))
+    .values(seq=bindparam("seq"), head=bindparam("head"))
+)
 
 
 def chain_hash(prev: bytes, canonical: bytes) -> bytes:
@@ -31,43 +48,38 @@ def append_event(conn: Connection, keys: SpaceKeys, event: AuditEvent, at_ms: in
     """Append ``event`` in the caller's transaction (it commits or rolls back with the
     access it describes). The head row serialises concurrent appends to one space."""
     space_id = keys.space_id
-    head = conn.execute(
-        select(audit_heads.c.seq, audit_heads.c.head)
-        .where(audit_heads.c.space_id == space_id)
-        .with_for_update()
-    ).first()
+    head = conn.execute(_HEAD, {"space_id": space_id}).first()
     seq, prev = (int(head.seq) + 1, bytes(head.head)) if head else (1, GENESIS)
     at = datetime.fromtimestamp(at_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
-    body = event.as_dict()
-    canonical = canonical_bytes(seq, at, body)
+    salt = secrets.token_hex(16)
+    canonical = canonical_bytes(seq, at, {**event.as_dict(), "salt": salt})
     digest = chain_hash(prev, canonical)
+    body = keys.cipher.seal_raw(canonical, _ad(space_id, seq))
     conn.execute(
-        insert(audit_events).values(
-            space_id=space_id,
-            seq=seq,
-            at=at_ms,
-            prev_hash=prev,
-            hash=digest,
-            body=keys.cipher.seal_raw(canonical, _ad(space_id, seq)),
-        )
+        _INSERT_EVENT,
+        {
+            "space_id": space_id,
+            "seq": seq,
+            "at": at_ms,
+            "prev_hash": prev,
+            "hash": digest,
+            "body": body,
+        },
     )
     if head:
-        conn.execute(
-            update(audit_heads)
-            .where(audit_heads.c.space_id == space_id)
-            .values(seq=seq, head=digest)
-        )
+        conn.execute(_UPDATE_HEAD, {"head_space_id": space_id, "seq": seq, "head": digest})
     else:
-        conn.execute(insert(audit_heads).values(space_id=space_id, seq=seq, head=digest))
-    return LoggedEvent(seq, at, event, prev.hex(), digest.hex())
+        conn.execute(_INSERT_HEAD, {"space_id": space_id, "seq": seq, "head": digest})
+    return LoggedEvent(seq, at, event, prev.hex(), digest.hex(), salt)
 
 
 def _decode(keys: SpaceKeys, row: Any) -> LoggedEvent:
     payload = orjson.loads(keys.cipher.open_raw(bytes(row.body), _ad(keys.space_id, int(row.seq))))
     seq = payload.pop("seq")
     at = payload.pop("at")
+    salt = payload.pop("salt", "")
     return LoggedEvent(
-        seq, at, AuditEvent(**payload), bytes(row.prev_hash).hex(), bytes(row.hash).hex()
+        seq, at, AuditEvent(**payload), bytes(row.prev_hash).hex(), bytes(row.hash).hex(), salt
     )
 
 

@@ -9,7 +9,7 @@ import typer
 
 from selfdata import __version__
 from selfdata.cli import admin, audit, demo, doctypes, keys, services, spaces
-from selfdata.cli.context import CliState, console, reporting_errors
+from selfdata.cli.context import CliState, console, fail, reporting_errors
 from selfdata.platform import init_instance
 
 app = typer.Typer(
@@ -76,8 +76,11 @@ def init(
 def upgrade(ctx: typer.Context) -> None:
     """Bring the database schema up to date (safe to run at every deployment)."""
     state: CliState = ctx.obj
+    home = state.resolved_home()
+    if not home.exists():
+        fail(f"no selfdata instance at {home}; run `selfdata init` first (or pass --home)")
     with reporting_errors():
-        init_instance(state.resolved_home())
+        init_instance(home, create=False)
     console.print("[green]✓[/] schema up to date")
 
 

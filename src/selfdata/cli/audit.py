@@ -57,7 +57,8 @@ def checkpoint(
         str | None, typer.Option(help="Only this space (default: every log that grew).")
     ] = None,
 ) -> None:
-    """Sign the head of the access logs now (also runs periodically in `selfdata serve`)."""
+    """Sign the head of the access logs now (`selfdata serve` also does it every
+    `checkpoint_minutes`)."""
     state: CliState = ctx.obj
     with reporting_errors(), state.platform() as platform:
         if space:

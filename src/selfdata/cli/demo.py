@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from selfdata.access import Actor
-from selfdata.cli.context import CliState, console, reporting_errors
+from selfdata.cli.context import CliState, console, fail, reporting_errors
 from selfdata.errors import Conflict
 from selfdata.platform import Platform, init_instance
 
@@ -31,6 +31,11 @@ def demo(
     from selfdata.demo import populate
 
     state: CliState = ctx.obj
+    if serve and host not in ("127.0.0.1", "localhost", "::1"):
+        fail(
+            f"the demo citizen's password is public: serve it on loopback only, not {host!r} "
+            "(use `selfdata serve` for a real instance)"
+        )
     home = state.resolved_home()
     with reporting_errors():
         settings, _ = init_instance(home)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.progress import Progress
 from rich.table import Table
@@ -30,23 +28,38 @@ def status(ctx: typer.Context) -> None:
 
 
 @app.command("rotate")
-def rotate(
-    ctx: typer.Context,
-    keep_old: Annotated[
-        bool, typer.Option("--keep-old", help="Keep the previous master key in the keyring.")
-    ] = False,
-) -> None:
-    """Create a new master key and re-wrap every space key with it (data is not re-encrypted)."""
+def rotate(ctx: typer.Context) -> None:
+    """Create a new master key and re-wrap every space key with it (data is not
+    re-encrypted). The old key stays until `selfdata keys retire`."""
     state: CliState = ctx.obj
     with reporting_errors(), state.platform() as platform:
         total = sum(platform.gate.key_usage().values())
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("re-wrapping space keys", total=total)
-            result = platform.gate.rotate_master_key(
-                progress=lambda n: progress.advance(task, n), retire_old=not keep_old
-            )
+            result = platform.gate.rotate_master_key(progress=lambda n: progress.advance(task, n))
     console.print(
         f"[green]✓[/] new master key [bold]{result['active']}[/]; "
         f"{result['rewrapped']} space keys re-wrapped"
-        + (f"; retired {', '.join(result['retired'])}" if result["retired"] else "")
     )
+    if result["kept"]:
+        console.print(
+            f"  previous key(s) {', '.join(result['kept'])} kept: restart every worker, then run "
+            "[bold]selfdata keys retire[/]"
+        )
+
+
+@app.command("retire")
+def retire(ctx: typer.Context) -> None:
+    """Remove old master keys that no longer wrap any space key."""
+    state: CliState = ctx.obj
+    with reporting_errors(), state.platform() as platform:
+        retired = platform.gate.retire_master_keys()
+        usage = platform.gate.key_usage()
+        active = platform.gate.keyring().active_id
+    if retired:
+        console.print(f"[green]✓[/] retired {', '.join(retired)}")
+    else:
+        console.print("nothing to retire")
+    left = {k: n for k, n in usage.items() if k != active}
+    if left:
+        console.print(f"[yellow]still in use:[/] {left} — run `selfdata keys rotate` again")

@@ -128,6 +128,10 @@ class KeyProvider(ABC):
     @abstractmethod
     def description(self) -> str: ...
 
+    def version(self) -> object:
+        """Changes whenever the keyring may have changed (another process rotated)."""
+        return None
+
 
 class KeyFileProvider(KeyProvider):
     """A key file readable by the operator's account only (mode 0600)."""
@@ -138,6 +142,13 @@ class KeyFileProvider(KeyProvider):
     @property
     def description(self) -> str:
         return f"key file {self.path}"
+
+    def version(self) -> object:
+        try:
+            stat_result = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat_result.st_mtime_ns, stat_result.st_size, stat_result.st_ino)
 
     def create(self) -> MasterKeyring:
         if self.path.exists():
@@ -165,13 +176,19 @@ class KeyFileProvider(KeyProvider):
         # key is world-readable, and never a half-written key file.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp.unlink(missing_ok=True)  # a leftover could carry looser permissions
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, keyring.to_json().encode())
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, self.path)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
 
 
 class EnvKeyProvider(KeyProvider):
@@ -216,6 +233,9 @@ class StaticKeyProvider(KeyProvider):
 
     def store(self, keyring: MasterKeyring) -> None:
         self.keyring = keyring
+
+    def version(self) -> object:
+        return id(self.keyring)
 
 
 def _new_key_id() -> str:

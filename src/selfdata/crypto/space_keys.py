@@ -18,6 +18,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -84,7 +85,8 @@ class SpaceKeys:
     def fingerprint(self, *parts: str) -> bytes:
         """A keyed fingerprint (HMAC-SHA256) of ``parts``: equal inputs, equal outputs,
         but useless to anyone without this space's key (no dictionary attacks)."""
-        return hmac.digest(self._fp_key, "\x1f".join(parts).encode(), "sha256")
+        # JSON of the list: unambiguous whatever the parts contain (no separator to forge).
+        return hmac.digest(self._fp_key, orjson.dumps(parts), "sha256")
 
     def fingerprint_bytes(self, data: bytes) -> bytes:
         return hmac.digest(self._fp_key, data, "sha256")

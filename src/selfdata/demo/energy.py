@@ -54,8 +54,12 @@ _CENT = Decimal("0.01")
 _HC_START, _HC_END = OFF_PEAK_HOURS
 _HEATER_W = 2400.0  # 200 L water heater element
 _MAX_W = 8800.0  # 9 kVA subscription
-_ADDRESS = {"street": "14 rue Béchevelin", "locality": "Lyon", "postal_code": "69007",
-            "country": "FR"}
+_ADDRESS = {
+    "street": "14 rue Béchevelin",
+    "locality": "Lyon",
+    "postal_code": "69007",
+    "country": "FR",
+}
 
 # Regulated prices, roughly 2025 (TTC): the bills are in the right range, not exact.
 _ELEC_MONTHLY = Decimal("21.46")  # subscription 9 kVA HP/HC
@@ -120,8 +124,9 @@ def _bump(hour: npt.NDArray[np.float64], centre: float, width: float) -> npt.NDA
     return out
 
 
-def _wall_hours(ts: npt.NDArray[np.int64], starts: npt.NDArray[np.int64],
-                day_idx: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+def _wall_hours(
+    ts: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], day_idx: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
     hour = (ts - starts[day_idx]) / 3600.0
     lengths = np.diff(starts)
     for i in np.flatnonzero(lengths != 86_400):  # DST change days: ask the tz database
@@ -169,19 +174,29 @@ def generate(life: Life, first: date, last: date) -> EnergyData:
     # People at home: lights, cooking, screens. Two day shapes: Camille at work, or not.
     light = 1 + 0.45 * winter[day_idx]
     work_day = works[day_idx]
-    busy = (450 * _bump(hour, 7.2, 0.55) + light * 700 * _bump(hour, 19.6, 1.3)
-            + 200 * _bump(hour, 21.9, 0.7))
-    free = (400 * _bump(hour, 8.9, 1.0) + 650 * _bump(hour, 12.6, 0.8)
-            + 200 * _bump(hour, 15.5, 1.8) + light * 650 * _bump(hour, 19.7, 1.3)
-            + 200 * _bump(hour, 22.0, 0.7))
+    busy = (
+        450 * _bump(hour, 7.2, 0.55)
+        + light * 700 * _bump(hour, 19.6, 1.3)
+        + 200 * _bump(hour, 21.9, 0.7)
+    )
+    free = (
+        400 * _bump(hour, 8.9, 1.0)
+        + 650 * _bump(hour, 12.6, 0.8)
+        + 200 * _bump(hour, 15.5, 1.8)
+        + light * 650 * _bump(hour, 19.7, 1.3)
+        + 200 * _bump(hour, 22.0, 0.7)
+    )
     day_factor = np.exp(0.15 * daily[:, 0])[day_idx]
     spikes = np.exp(0.4 * g[:, 1] - 0.08)
     activity = np.where(work_day, busy, free) * day_factor * spikes * home
 
     # Supplementary electric heating, driven by the hour's outdoor temperature.
     outdoor = temp[day_idx] + 4.0 * np.sin(2 * np.pi * (hour - 9) / 24)
-    comfort = np.where(work_day, ((hour >= 6) & (hour < 8.5)) | ((hour >= 17.5) & (hour < 23)),
-                       (hour >= 7.5) & (hour < 23))
+    comfort = np.where(
+        work_day,
+        ((hour >= 6) & (hour < 8.5)) | ((hour >= 17.5) & (hour < 23)),
+        (hour >= 7.5) & (hour < 23),
+    )
     setpoint = np.where(away, 8.0, np.where(comfort, 19.5, 16.5))
     heating = 25.0 * np.clip(setpoint - 3.0 - outdoor, 0, None) * (0.9 + 0.2 * u[:, 1])
     towel = np.where(home & (hour >= 6.5) & (hour < 8) & (temp[day_idx] < 12), 500.0, 0.0)
@@ -195,7 +210,7 @@ def generate(life: Life, first: date, last: date) -> EnergyData:
         i = (int(at.timestamp()) - t0) // SLOT_S
         if i < 0 or i + len(profile) > ts.shape[0] or away[i]:
             return False
-        watts[i: i + len(profile)] += profile
+        watts[i : i + len(profile)] += profile
         return True
 
     for k, d in enumerate(days):
@@ -213,11 +228,15 @@ def generate(life: Life, first: date, last: date) -> EnergyData:
 
     # Water: about 95 L a person a day, more at weekends, in summer and on laundry days.
     awake = (hour >= 6) & (hour < 23)
-    day_home = (np.bincount(day_idx, weights=home & awake, minlength=n_days)
-                / np.bincount(day_idx, weights=awake, minlength=n_days))
+    day_home = np.bincount(day_idx, weights=home & awake, minlength=n_days) / np.bincount(
+        day_idx, weights=awake, minlength=n_days
+    )
     weekend = np.array([d.weekday() >= 5 for d in days])
-    water = (285.0 * np.where(weekend, 1.1, 1.0) * (1 + 0.12 * (1 - winter))
-             + 55.0 * laundry + 12.0 * dishes) * (1 + 0.08 * daily[:, 1])
+    water = (
+        285.0 * np.where(weekend, 1.1, 1.0) * (1 + 0.12 * (1 - winter))
+        + 55.0 * laundry
+        + 12.0 * dishes
+    ) * (1 + 0.08 * daily[:, 1])
     water = np.round(np.clip(water, 0, None) * day_home)
 
     # The water heater refills at 22:00 what the day used (plus standing losses).
@@ -236,8 +255,13 @@ def generate(life: Life, first: date, last: date) -> EnergyData:
 
     # Gas boiler: heating degree-days above 16.5 °C (frost protection at 10 °C away).
     away_day = np.array([life.away(d) for d in days])
-    gas = (0.110 * 24 * np.clip(np.where(away_day, 10.0, 16.5) - temp, 0, None) / 0.92
-           * np.exp(0.06 * daily[:, 2]))
+    gas = (
+        0.110
+        * 24
+        * np.clip(np.where(away_day, 10.0, 16.5) - temp, 0, None)
+        / 0.92
+        * np.exp(0.06 * daily[:, 2])
+    )
     gas = np.round(gas, 1)
 
     # Drop the extra day in front.
@@ -248,9 +272,14 @@ def generate(life: Life, first: date, last: date) -> EnergyData:
     return EnergyData(first, last, ts, wh, hour, starts[1:-1], gas, water, base_w, months)
 
 
-def _months(days: list[date], day_idx: npt.NDArray[np.intp], wh: npt.NDArray[np.float64],
-            hour: npt.NDArray[np.float64], gas: npt.NDArray[np.float64],
-            water: npt.NDArray[np.float64]) -> dict[date, MonthUse]:
+def _months(
+    days: list[date],
+    day_idx: npt.NDArray[np.intp],
+    wh: npt.NDArray[np.float64],
+    hour: npt.NDArray[np.float64],
+    gas: npt.NDArray[np.float64],
+    water: npt.NDArray[np.float64],
+) -> dict[date, MonthUse]:
     month_of_day = np.array([d.year * 12 + d.month - 1 for d in days])
     first_month = int(month_of_day[0])
     day_m = month_of_day - first_month
@@ -266,8 +295,9 @@ def _months(days: list[date], day_idx: npt.NDArray[np.intp], wh: npt.NDArray[np.
     for k in range(n):
         m = first_month + k
         first = date(m // 12, m % 12 + 1, 1)
-        out[first] = MonthUse(first, int(count[k]), float(hp[k]), float(hc[k]),
-                              float(gas_m[k]), float(water_m[k]))
+        out[first] = MonthUse(
+            first, int(count[k]), float(hp[k]), float(hc[k]), float(gas_m[k]), float(water_m[k])
+        )
     return out
 
 
@@ -289,22 +319,40 @@ def bills(life: Life, data: EnergyData) -> list[Bill]:
         nxt = end + timedelta(days=1)
         hp, hc = round(use.hp_kwh), round(use.hc_kwh)
         amount = _money(_ELEC_MONTHLY + hp * _ELEC_HP + hc * _ELEC_HC)
-        out.append(Bill(
-            "electricity", "EDF", first, end, nxt + timedelta(days=2),
-            life.next_business_day(nxt.replace(day=12)), amount,
-            f"{PRM[-6:]}{first:%y%m}1",
-            (("Abonnement 9 kVA HP/HC", f"{_ELEC_MONTHLY}"),
-             (f"Heures pleines {hp} kWh × {_ELEC_HP}", f"{_money(hp * _ELEC_HP)}"),
-             (f"Heures creuses {hc} kWh × {_ELEC_HC}", f"{_money(hc * _ELEC_HC)}")),
-        ))
+        out.append(
+            Bill(
+                "electricity",
+                "EDF",
+                first,
+                end,
+                nxt + timedelta(days=2),
+                life.next_business_day(nxt.replace(day=12)),
+                amount,
+                f"{PRM[-6:]}{first:%y%m}1",
+                (
+                    ("Abonnement 9 kVA HP/HC", f"{_ELEC_MONTHLY}"),
+                    (f"Heures pleines {hp} kWh × {_ELEC_HP}", f"{_money(hp * _ELEC_HP)}"),
+                    (f"Heures creuses {hc} kWh × {_ELEC_HC}", f"{_money(hc * _ELEC_HC)}"),
+                ),
+            )
+        )
         kwh = round(use.gas_kwh)
-        out.append(Bill(
-            "gas", "ENGIE", first, end, nxt + timedelta(days=4),
-            life.next_business_day(nxt.replace(day=15)), _money(_GAS_MONTHLY + kwh * _GAS_KWH),
-            f"GN{GAS_PCE[-5:]}{first:%y%m}",
-            (("Abonnement gaz", f"{_GAS_MONTHLY}"),
-             (f"Consommation {kwh} kWh × {_GAS_KWH}", f"{_money(kwh * _GAS_KWH)}")),
-        ))
+        out.append(
+            Bill(
+                "gas",
+                "ENGIE",
+                first,
+                end,
+                nxt + timedelta(days=4),
+                life.next_business_day(nxt.replace(day=15)),
+                _money(_GAS_MONTHLY + kwh * _GAS_KWH),
+                f"GN{GAS_PCE[-5:]}{first:%y%m}",
+                (
+                    ("Abonnement gaz", f"{_GAS_MONTHLY}"),
+                    (f"Consommation {kwh} kWh × {_GAS_KWH}", f"{_money(kwh * _GAS_KWH)}"),
+                ),
+            )
+        )
     quarters: dict[date, list[MonthUse]] = {}
     for first, use in data.months.items():
         quarters.setdefault(date(first.year, (first.month - 1) // 3 * 3 + 1, 1), []).append(use)
@@ -314,31 +362,64 @@ def bills(life: Life, data: EnergyData) -> list[Bill]:
         end = _month_end(max(u.first for u in uses))
         nxt = end + timedelta(days=1)
         m3 = Decimal(round(sum(u.water_l for u in uses))) / 1000
-        out.append(Bill(
-            "water", "Eau du Grand Lyon", q, end, nxt + timedelta(days=6),
-            life.next_business_day(nxt.replace(day=20)), _money(_WATER_QUARTERLY + m3 * _WATER_M3),
-            f"EGL-{q:%Y}-T{(q.month + 2) // 3}-{WATER_METER[-4:]}",
-            (("Abonnement trimestriel", f"{_WATER_QUARTERLY}"),
-             (f"Consommation {m3:.3f} m³ × {_WATER_M3}", f"{_money(m3 * _WATER_M3)}")),
-        ))
+        out.append(
+            Bill(
+                "water",
+                "Eau du Grand Lyon",
+                q,
+                end,
+                nxt + timedelta(days=6),
+                life.next_business_day(nxt.replace(day=20)),
+                _money(_WATER_QUARTERLY + m3 * _WATER_M3),
+                f"EGL-{q:%Y}-T{(q.month + 2) // 3}-{WATER_METER[-4:]}",
+                (
+                    ("Abonnement trimestriel", f"{_WATER_QUARTERLY}"),
+                    (f"Consommation {m3:.3f} m³ × {_WATER_M3}", f"{_money(m3 * _WATER_M3)}"),
+                ),
+            )
+        )
     return sorted(out, key=lambda b: (b.debit_on, b.kind))
 
 
 _METERS: tuple[dict[str, Any], ...] = (
-    {"kind": "electricity", "provider": "Enedis", "meter_id": PRM, "unit": "Wh",
-     "reading_type": "load_curve", "label": "Appartement Lyon 7e", "interval_s": SLOT_S,
-     "address": _ADDRESS, "tariff": "HP/HC", "subscribed_power_kva": 9},
-    {"kind": "gas", "provider": "GRDF", "meter_id": GAS_PCE, "unit": "kWh",
-     "reading_type": "daily_consumption", "label": "Appartement Lyon 7e", "interval_s": 86_400,
-     "address": _ADDRESS},
-    {"kind": "water", "provider": "Eau du Grand Lyon", "meter_id": WATER_METER, "unit": "L",
-     "reading_type": "daily_consumption", "label": "Appartement Lyon 7e", "interval_s": 86_400,
-     "address": _ADDRESS},
+    {
+        "kind": "electricity",
+        "provider": "Enedis",
+        "meter_id": PRM,
+        "unit": "Wh",
+        "reading_type": "load_curve",
+        "label": "Appartement Lyon 7e",
+        "interval_s": SLOT_S,
+        "address": _ADDRESS,
+        "tariff": "HP/HC",
+        "subscribed_power_kva": 9,
+    },
+    {
+        "kind": "gas",
+        "provider": "GRDF",
+        "meter_id": GAS_PCE,
+        "unit": "kWh",
+        "reading_type": "daily_consumption",
+        "label": "Appartement Lyon 7e",
+        "interval_s": 86_400,
+        "address": _ADDRESS,
+    },
+    {
+        "kind": "water",
+        "provider": "Eau du Grand Lyon",
+        "meter_id": WATER_METER,
+        "unit": "L",
+        "reading_type": "daily_consumption",
+        "label": "Appartement Lyon 7e",
+        "interval_s": 86_400,
+        "address": _ADDRESS,
+    },
 )
 
 
-def write(view: SpaceView, life: Life, data: EnergyData,
-          tick: Callable[[], None]) -> tuple[dict[str, int], dict[str, int]]:
+def write(
+    view: SpaceView, life: Life, data: EnergyData, tick: Callable[[], None]
+) -> tuple[dict[str, int], dict[str, int]]:
     """Store the three meters and their readings within the window; (counts, new)."""
     report = view.put_records("energy.meter", list(_METERS))
     meter_ids = report.ids
@@ -354,8 +435,12 @@ def write(view: SpaceView, life: Life, data: EnergyData,
     for meter, record_id, (ts, values) in zip(_METERS, meter_ids, series, strict=True):
         stream_id = existing.get(record_id)
         if stream_id is None:
-            meta = {"unit": meter["unit"], "reading_type": meter["reading_type"],
-                    "interval_s": meter["interval_s"], "meter_id": meter["meter_id"]}
+            meta = {
+                "unit": meter["unit"],
+                "reading_type": meter["reading_type"],
+                "interval_s": meter["interval_s"],
+                "meter_id": meter["meter_id"],
+            }
             stream_id = view.create_stream("energy.reading", record_id=record_id, meta=meta).id
         gained += view.append_points(stream_id, ts, values)
         points += int(ts.shape[0])

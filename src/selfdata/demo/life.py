@@ -67,38 +67,94 @@ class Person:
 
 HOME = Place("Domicile", 45.7507, 4.8437, "14 rue Béchevelin, 69007 Lyon", "demo-place-home")
 WORK = Place(
-    "Campus LyonTech-la Doua", 45.7822, 4.8716,
-    "20 avenue Albert Einstein, 69100 Villeurbanne", "demo-place-doua",
+    "Campus LyonTech-la Doua",
+    45.7822,
+    4.8716,
+    "20 avenue Albert Einstein, 69100 Villeurbanne",
+    "demo-place-doua",
 )
 PLACES: dict[str, Place] = {
     "home": HOME,
     "work": WORK,
-    "tete_dor": Place("Parc de la Tête d'Or", 45.7772, 4.8542,
-                      "Boulevard des Belges, 69006 Lyon", "demo-place-tete-dor"),
-    "market": Place("Marché du quai Saint-Antoine", 45.7627, 4.8306,
-                    "Quai Saint-Antoine, 69002 Lyon", "demo-place-marche-st-antoine"),
-    "blandan": Place("Parc Sergent Blandan", 45.7452, 4.8556,
-                     "37 rue du Repos, 69007 Lyon", "demo-place-blandan"),
-    "pool": Place("Piscine Delessert", 45.7480, 4.8434,
-                  "4 rue Delessert, 69007 Lyon", "demo-place-piscine-delessert"),
-    "halles": Place("Halles de Lyon Paul Bocuse", 45.7629, 4.8505,
-                    "102 cours Lafayette, 69003 Lyon", "demo-place-halles"),
-    "gp": Place("Cabinet du Dr Garnier", 45.7461, 4.8419,
-                "5 avenue Jean Jaurès, 69007 Lyon", "demo-place-cabinet-garnier"),
-    "paediatrician": Place("Cabinet du Dr Petit", 45.7555, 4.8468,
-                           "31 cours Gambetta, 69003 Lyon", "demo-place-cabinet-petit"),
-    "dentist": Place("Cabinet dentaire Chevalier", 45.7590, 4.8370,
-                     "12 rue de la Barre, 69002 Lyon", "demo-place-dentiste"),
-    "pharmacy": Place("Pharmacie Jean Macé", 45.7458, 4.8420,
-                      "2 place Jean Macé, 69007 Lyon", "demo-place-pharmacie-jean-mace"),
-    "part_dieu": Place("Gare de Lyon Part-Dieu", 45.7606, 4.8597,
-                       "5 place Charles Béraudier, 69003 Lyon", "demo-place-gare-part-dieu"),
+    "tete_dor": Place(
+        "Parc de la Tête d'Or",
+        45.7772,
+        4.8542,
+        "Boulevard des Belges, 69006 Lyon",
+        "demo-place-tete-dor",
+    ),
+    "market": Place(
+        "Marché du quai Saint-Antoine",
+        45.7627,
+        4.8306,
+        "Quai Saint-Antoine, 69002 Lyon",
+        "demo-place-marche-st-antoine",
+    ),
+    "blandan": Place(
+        "Parc Sergent Blandan", 45.7452, 4.8556, "37 rue du Repos, 69007 Lyon", "demo-place-blandan"
+    ),
+    "pool": Place(
+        "Piscine Delessert",
+        45.7480,
+        4.8434,
+        "4 rue Delessert, 69007 Lyon",
+        "demo-place-piscine-delessert",
+    ),
+    "halles": Place(
+        "Halles de Lyon Paul Bocuse",
+        45.7629,
+        4.8505,
+        "102 cours Lafayette, 69003 Lyon",
+        "demo-place-halles",
+    ),
+    "gp": Place(
+        "Cabinet du Dr Garnier",
+        45.7461,
+        4.8419,
+        "5 avenue Jean Jaurès, 69007 Lyon",
+        "demo-place-cabinet-garnier",
+    ),
+    "paediatrician": Place(
+        "Cabinet du Dr Petit",
+        45.7555,
+        4.8468,
+        "31 cours Gambetta, 69003 Lyon",
+        "demo-place-cabinet-petit",
+    ),
+    "dentist": Place(
+        "Cabinet dentaire Chevalier",
+        45.7590,
+        4.8370,
+        "12 rue de la Barre, 69002 Lyon",
+        "demo-place-dentiste",
+    ),
+    "pharmacy": Place(
+        "Pharmacie Jean Macé",
+        45.7458,
+        4.8420,
+        "2 place Jean Macé, 69007 Lyon",
+        "demo-place-pharmacie-jean-mace",
+    ),
+    "part_dieu": Place(
+        "Gare de Lyon Part-Dieu",
+        45.7606,
+        4.8597,
+        "5 place Charles Béraudier, 69003 Lyon",
+        "demo-place-gare-part-dieu",
+    ),
 }
 
-CAMILLE = Person("Camille", "Rousseau", date(1987, 5, 14), "female",
-                 "camille.rousseau@example.org", "+33612457809")
-KARIM = Person("Karim", "Benali", date(1985, 11, 2), "male",
-               "karim.benali@example.org", "+33698214573")
+CAMILLE = Person(
+    "Camille",
+    "Rousseau",
+    date(1987, 5, 14),
+    "female",
+    "camille.rousseau@example.org",
+    "+33612457809",
+)
+KARIM = Person(
+    "Karim", "Benali", date(1985, 11, 2), "male", "karim.benali@example.org", "+33698214573"
+)
 LEA = Person("Léa", "Benali", date(2016, 9, 20), "female", "lea.benali@example.org", "+33478602154")
 FAMILY = (CAMILLE, KARIM, LEA)
 
@@ -160,8 +216,14 @@ def _saturday_on_or_after(day: date) -> date:
 
 
 # Zone A school holidays (Lyon), approximately: (first day, last day) as month/day.
-_SCHOOL_BREAKS = (((10, 19), (11, 3)), ((12, 21), (12, 31)), ((1, 1), (1, 5)),
-                  ((2, 8), (2, 23)), ((4, 5), (4, 21)), ((7, 5), (8, 31)))
+_SCHOOL_BREAKS = (
+    ((10, 19), (11, 3)),
+    ((12, 21), (12, 31)),
+    ((1, 1), (1, 5)),
+    ((2, 8), (2, 23)),
+    ((4, 5), (4, 21)),
+    ((7, 5), (8, 31)),
+)
 
 # Lyon climate (Bron, 1991–2020): about 3.9 °C in January, 22.5 °C in July.
 _MEAN_C, _AMPLITUDE_C, _COLDEST_DOY = 13.2, 9.3, 15
@@ -256,11 +318,16 @@ class Life:
             return known
         e = easter(year)
         self._holidays[year] = {
-            date(year, 1, 1): "Jour de l'an", e + _DAY: "Lundi de Pâques",
-            date(year, 5, 1): "Fête du Travail", date(year, 5, 8): "Victoire 1945",
-            e + timedelta(days=39): "Ascension", e + timedelta(days=50): "Lundi de Pentecôte",
-            date(year, 7, 14): "Fête nationale", date(year, 8, 15): "Assomption",
-            date(year, 11, 1): "Toussaint", date(year, 11, 11): "Armistice 1918",
+            date(year, 1, 1): "Jour de l'an",
+            e + _DAY: "Lundi de Pâques",
+            date(year, 5, 1): "Fête du Travail",
+            date(year, 5, 8): "Victoire 1945",
+            e + timedelta(days=39): "Ascension",
+            e + timedelta(days=50): "Lundi de Pentecôte",
+            date(year, 7, 14): "Fête nationale",
+            date(year, 8, 15): "Assomption",
+            date(year, 11, 1): "Toussaint",
+            date(year, 11, 11): "Armistice 1918",
             date(year, 12, 25): "Noël",
         }
         return self._holidays[year]
@@ -271,8 +338,14 @@ class Life:
     def is_business_day(self, day: date) -> bool:
         """A banking day (TARGET2 closes on weekends, 1 January, Easter, 1 May, 25–26 Dec)."""
         e = easter(day.year)
-        closed = {date(day.year, 1, 1), e - 2 * _DAY, e + _DAY, date(day.year, 5, 1),
-                  date(day.year, 12, 25), date(day.year, 12, 26)}
+        closed = {
+            date(day.year, 1, 1),
+            e - 2 * _DAY,
+            e + _DAY,
+            date(day.year, 5, 1),
+            date(day.year, 12, 25),
+            date(day.year, 12, 26),
+        }
         return day.weekday() < 5 and day not in closed
 
     def next_business_day(self, day: date) -> date:
@@ -292,8 +365,11 @@ class Life:
 
     def school_day(self, day: date) -> bool:
         """A day Léa has school (Monday, Tuesday, Thursday, Friday outside holidays)."""
-        return (day.weekday() in (0, 1, 3, 4) and not self.school_break(day)
-                and not self.is_public_holiday(day))
+        return (
+            day.weekday() in (0, 1, 3, 4)
+            and not self.school_break(day)
+            and not self.is_public_holiday(day)
+        )
 
     def trips(self, year: int) -> list[Trip]:
         """The household's stays away from Lyon in ``year``, by train."""
@@ -304,23 +380,48 @@ class Life:
         spring = _saturday_on_or_after(date(year, 4, 19))
         summer = _saturday_on_or_after(date(year, 8, 1))
         self._trips[year] = [
-            Trip("Paris", "Paris Gare de Lyon", 48.8443, 2.3744,
-                 self.at(spring, 8, 4), self.at(spring + timedelta(days=5), 19, 56),
-                 427.0, "train", 2.93),
-            Trip("Marseille", "Marseille Saint-Charles", 43.3026, 5.3806,
-                 self.at(summer, 9, 34 + r.randrange(0, 20)),
-                 self.at(summer + timedelta(days=14), 18, 26), 315.0, "train", 2.93),
-            Trip("Annecy", "Annecy", 45.9020, 6.1223,
-                 self.at(date(year, 12, 23), 10, 12), self.at(date(year, 12, 27), 17, 48),
-                 151.0, "train", 24.8),
+            Trip(
+                "Paris",
+                "Paris Gare de Lyon",
+                48.8443,
+                2.3744,
+                self.at(spring, 8, 4),
+                self.at(spring + timedelta(days=5), 19, 56),
+                427.0,
+                "train",
+                2.93,
+            ),
+            Trip(
+                "Marseille",
+                "Marseille Saint-Charles",
+                43.3026,
+                5.3806,
+                self.at(summer, 9, 34 + r.randrange(0, 20)),
+                self.at(summer + timedelta(days=14), 18, 26),
+                315.0,
+                "train",
+                2.93,
+            ),
+            Trip(
+                "Annecy",
+                "Annecy",
+                45.9020,
+                6.1223,
+                self.at(date(year, 12, 23), 10, 12),
+                self.at(date(year, 12, 27), 17, 48),
+                151.0,
+                "train",
+                24.8,
+            ),
         ]
         return self._trips[year]
 
     def trips_between(self, first: date, last: date) -> list[Trip]:
         out = []
         for year in range(first.year - 1, last.year + 1):
-            out += [t for t in self.trips(year)
-                    if t.back.date() >= first and t.depart.date() <= last]
+            out += [
+                t for t in self.trips(year) if t.back.date() >= first and t.depart.date() <= last
+            ]
         return out
 
     def away(self, day: date) -> bool:
@@ -329,9 +430,12 @@ class Life:
 
     def works(self, day: date) -> bool:
         """Whether Camille goes to work (four days a week: Wednesdays off)."""
-        return (day.weekday() in (0, 1, 3, 4) and not self.is_public_holiday(day)
-                and not any(t.depart.date() <= day <= t.back.date() for t in self.trips(day.year))
-                and not self._leave(day))
+        return (
+            day.weekday() in (0, 1, 3, 4)
+            and not self.is_public_holiday(day)
+            and not any(t.depart.date() <= day <= t.back.date() for t in self.trips(day.year))
+            and not self._leave(day)
+        )
 
     def _leave(self, day: date) -> bool:
         # A few days off outside the trips (bridges, a child's sick day).
@@ -348,29 +452,71 @@ class Life:
         def weekday_in(month: int, weekdays: tuple[int, ...]) -> date:
             while True:
                 day = date(year, month, r.randrange(1, 29))
-                if day.weekday() in weekdays and not self.is_public_holiday(day) \
-                        and not self.away(day):
+                if (
+                    day.weekday() in weekdays
+                    and not self.is_public_holiday(day)
+                    and not self.away(day)
+                ):
                     return day
 
         for month in sorted(r.sample(range(1, 13), 3)):
             day = weekday_in(month, (0, 1, 3, 4))
-            out.append(Appointment(
-                "gp", CAMILLE, "Dr Sophie Garnier", places["gp"],
-                self.at(day, 17, r.choice((30, 45))) if r.random() < 0.7 else self.at(day, 8, 30),
-                20, Decimal("30.00"), Decimal("19.00"),
-            ))
+            out.append(
+                Appointment(
+                    "gp",
+                    CAMILLE,
+                    "Dr Sophie Garnier",
+                    places["gp"],
+                    self.at(day, 17, r.choice((30, 45)))
+                    if r.random() < 0.7
+                    else self.at(day, 8, 30),
+                    20,
+                    Decimal("30.00"),
+                    Decimal("19.00"),
+                )
+            )
         for month in sorted(r.sample((1, 3, 6, 10, 11), 2)):
             day = weekday_in(month, (2,))
-            out.append(Appointment("paediatrician", LEA, "Dr Élodie Petit", places["paediatrician"],
-                                   self.at(day, 10, 30), 30, Decimal("32.50"), Decimal("22.75")))
+            out.append(
+                Appointment(
+                    "paediatrician",
+                    LEA,
+                    "Dr Élodie Petit",
+                    places["paediatrician"],
+                    self.at(day, 10, 30),
+                    30,
+                    Decimal("32.50"),
+                    Decimal("22.75"),
+                )
+            )
         day = weekday_in(r.choice((2, 5, 9)), (2,))
-        out.append(Appointment("dentist", CAMILLE, "Dr Paul Chevalier", places["dentist"],
-                               self.at(day, 11, 0), 30, Decimal("23.00"), Decimal("13.80")))
+        out.append(
+            Appointment(
+                "dentist",
+                CAMILLE,
+                "Dr Paul Chevalier",
+                places["dentist"],
+                self.at(day, 11, 0),
+                30,
+                Decimal("23.00"),
+                Decimal("13.80"),
+            )
+        )
         flu = date(year, 10, 15) + timedelta(days=r.randrange(0, 40))
         while flu.weekday() == 6 or self.is_public_holiday(flu):
             flu += _DAY
-        out.append(Appointment("flu", CAMILLE, "Pharmacie Jean Macé", places["pharmacy"],
-                               self.at(flu, 18, 10), 10, None, None))
+        out.append(
+            Appointment(
+                "flu",
+                CAMILLE,
+                "Pharmacie Jean Macé",
+                places["pharmacy"],
+                self.at(flu, 18, 10),
+                10,
+                None,
+                None,
+            )
+        )
         return sorted(out, key=lambda a: a.start)
 
     def appointments_in_window(self) -> list[Appointment]:

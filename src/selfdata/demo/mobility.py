@@ -76,36 +76,99 @@ _P = PLACES
 # Waypoints (lat, lon) of the routes, following streets, quays and park paths.
 _BIKE_ROUTES: dict[str, list[tuple[float, float]]] = {
     "Boucle berges du Rhône et parc de la Tête d'Or": [
-        (45.7507, 4.8437), (45.7540, 4.8420), (45.7573, 4.8415), (45.7612, 4.8433),
-        (45.7655, 4.8455), (45.7700, 4.8490), (45.7728, 4.8525), (45.7760, 4.8528),
-        (45.7800, 4.8545), (45.7822, 4.8580), (45.7800, 4.8612), (45.7765, 4.8590),
-        (45.7735, 4.8548), (45.7700, 4.8490), (45.7655, 4.8455), (45.7612, 4.8433),
-        (45.7573, 4.8415), (45.7540, 4.8420), (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7540, 4.8420),
+        (45.7573, 4.8415),
+        (45.7612, 4.8433),
+        (45.7655, 4.8455),
+        (45.7700, 4.8490),
+        (45.7728, 4.8525),
+        (45.7760, 4.8528),
+        (45.7800, 4.8545),
+        (45.7822, 4.8580),
+        (45.7800, 4.8612),
+        (45.7765, 4.8590),
+        (45.7735, 4.8548),
+        (45.7700, 4.8490),
+        (45.7655, 4.8455),
+        (45.7612, 4.8433),
+        (45.7573, 4.8415),
+        (45.7540, 4.8420),
+        (45.7507, 4.8437),
+    ],
     "Confluence et parc de Gerland": [
-        (45.7507, 4.8437), (45.7478, 4.8440), (45.7415, 4.8415), (45.7345, 4.8330),
-        (45.7300, 4.8300), (45.7330, 4.8235), (45.7365, 4.8195), (45.7400, 4.8180),
-        (45.7440, 4.8200), (45.7486, 4.8264), (45.7525, 4.8330), (45.7520, 4.8390),
-        (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7478, 4.8440),
+        (45.7415, 4.8415),
+        (45.7345, 4.8330),
+        (45.7300, 4.8300),
+        (45.7330, 4.8235),
+        (45.7365, 4.8195),
+        (45.7400, 4.8180),
+        (45.7440, 4.8200),
+        (45.7486, 4.8264),
+        (45.7525, 4.8330),
+        (45.7520, 4.8390),
+        (45.7507, 4.8437),
+    ],
     "Quais de Saône jusqu'à Vaise": [
-        (45.7507, 4.8437), (45.7573, 4.8415), (45.7578, 4.8320), (45.7598, 4.8280),
-        (45.7660, 4.8270), (45.7730, 4.8250), (45.7790, 4.8180), (45.7745, 4.8060),
-        (45.7790, 4.8180), (45.7730, 4.8250), (45.7660, 4.8270), (45.7598, 4.8280),
-        (45.7578, 4.8320), (45.7573, 4.8415), (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7573, 4.8415),
+        (45.7578, 4.8320),
+        (45.7598, 4.8280),
+        (45.7660, 4.8270),
+        (45.7730, 4.8250),
+        (45.7790, 4.8180),
+        (45.7745, 4.8060),
+        (45.7790, 4.8180),
+        (45.7730, 4.8250),
+        (45.7660, 4.8270),
+        (45.7598, 4.8280),
+        (45.7578, 4.8320),
+        (45.7573, 4.8415),
+        (45.7507, 4.8437),
+    ],
 }
 _WALK_ROUTES: dict[str, list[tuple[float, float]]] = {
     "Montée à Fourvière": [
-        (45.7507, 4.8437), (45.7573, 4.8415), (45.7578, 4.8320), (45.7590, 4.8278),
-        (45.7605, 4.8272), (45.7595, 4.8248), (45.7605, 4.8228), (45.7623, 4.8225),
-        (45.7625, 4.8255), (45.7612, 4.8270), (45.7578, 4.8320), (45.7573, 4.8415),
-        (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7573, 4.8415),
+        (45.7578, 4.8320),
+        (45.7590, 4.8278),
+        (45.7605, 4.8272),
+        (45.7595, 4.8248),
+        (45.7605, 4.8228),
+        (45.7623, 4.8225),
+        (45.7625, 4.8255),
+        (45.7612, 4.8270),
+        (45.7578, 4.8320),
+        (45.7573, 4.8415),
+        (45.7507, 4.8437),
+    ],
     "Pentes de la Croix-Rousse": [
-        (45.7507, 4.8437), (45.7573, 4.8415), (45.7620, 4.8360), (45.7675, 4.8340),
-        (45.7700, 4.8325), (45.7730, 4.8320), (45.7745, 4.8305), (45.7752, 4.8370),
-        (45.7700, 4.8360), (45.7675, 4.8340), (45.7620, 4.8360), (45.7573, 4.8415),
-        (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7573, 4.8415),
+        (45.7620, 4.8360),
+        (45.7675, 4.8340),
+        (45.7700, 4.8325),
+        (45.7730, 4.8320),
+        (45.7745, 4.8305),
+        (45.7752, 4.8370),
+        (45.7700, 4.8360),
+        (45.7675, 4.8340),
+        (45.7620, 4.8360),
+        (45.7573, 4.8415),
+        (45.7507, 4.8437),
+    ],
     "Balade au parc Blandan": [
-        (45.7507, 4.8437), (45.7480, 4.8480), (45.7452, 4.8556), (45.7440, 4.8580),
-        (45.7460, 4.8590), (45.7470, 4.8530), (45.7507, 4.8437)],
+        (45.7507, 4.8437),
+        (45.7480, 4.8480),
+        (45.7452, 4.8556),
+        (45.7440, 4.8580),
+        (45.7460, 4.8590),
+        (45.7470, 4.8530),
+        (45.7507, 4.8437),
+    ],
 }
 
 
@@ -125,24 +188,34 @@ def _distance(a: Place, b: Place, detour: float) -> float:
     return round(math.hypot(dx, dy) * detour)
 
 
-def _leg(mode: str, start: datetime, a: Place, b: Place, kmh: float, detour: float,
-         wait_min: float = 0.0) -> Leg:
+def _leg(
+    mode: str, start: datetime, a: Place, b: Place, kmh: float, detour: float, wait_min: float = 0.0
+) -> Leg:
     metres = _distance(a, b, detour)
     minutes = metres / 1000 / kmh * 60 + wait_min
     end = start + timedelta(seconds=round(minutes * 60))
     return Leg(mode, start, end, float(metres), a, b, _CO2E.get(mode))
 
 
-def _round_trip(r_mode: str, depart: datetime, place: Place, stay_min: float, kmh: float,
-                detour: float, confidence: float, wait_min: float = 0.0) -> Outing:
+def _round_trip(
+    r_mode: str,
+    depart: datetime,
+    place: Place,
+    stay_min: float,
+    kmh: float,
+    detour: float,
+    confidence: float,
+    wait_min: float = 0.0,
+) -> Outing:
     out = _leg(r_mode, depart, HOME, place, kmh, detour, wait_min)
     leave = out.end + timedelta(minutes=stay_min)
     back = _leg(r_mode, leave, place, HOME, kmh, detour, wait_min)
     return Outing(depart, back.end, [out, back], [Visit(place, out.end, leave, confidence)])
 
 
-def _commute(life: Life, day: date, not_before: datetime | None,
-             leave_by: datetime | None) -> Outing:
+def _commute(
+    life: Life, day: date, not_before: datetime | None, leave_by: datetime | None
+) -> Outing:
     r = life.rng("commute", day)
     fair = life.rain_mm(day) < 1 and life.temperature(day) > 5
     if fair and r.random() < 0.75:
@@ -166,12 +239,19 @@ def _commute(life: Life, day: date, not_before: datetime | None,
     return Outing(depart, back.end, [there, back], [work])
 
 
-def _track(life: Life, day: date, name: str, route: Sequence[tuple[float, float]],
-           activity: str, start: datetime) -> TrackData:
+def _track(
+    life: Life,
+    day: date,
+    name: str,
+    route: Sequence[tuple[float, float]],
+    activity: str,
+    start: datetime,
+) -> TrackData:
     rng = life.np_rng("track", day)
     pts = np.array(route, dtype=np.float64)
-    xy = np.column_stack(((pts[:, 1] - pts[0, 1]) * _M_PER_DEG_LON,
-                          (pts[:, 0] - pts[0, 0]) * _M_PER_DEG_LAT))
+    xy = np.column_stack(
+        ((pts[:, 1] - pts[0, 1]) * _M_PER_DEG_LON, (pts[:, 0] - pts[0, 0]) * _M_PER_DEG_LAT)
+    )
     cum = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))))
     total = float(cum[-1])
     bike = activity == "bike"
@@ -211,9 +291,14 @@ def _track(life: Life, day: date, name: str, route: Sequence[tuple[float, float]
     gain = float(np.clip(np.diff(clean_ele), 0, None).sum())
     end = datetime.fromtimestamp(int(ts[-1]), PARIS)
     record = {
-        "name": name, "activity": activity, "started_at": start.isoformat(),
-        "source": _TRACKER, "ended_at": end.isoformat(), "distance_m": round(total, 1),
-        "elevation_gain_m": round(gain, 1), "track_id": str(int(rng.integers(10**10, 10**11))),
+        "name": name,
+        "activity": activity,
+        "started_at": start.isoformat(),
+        "source": _TRACKER,
+        "ended_at": end.isoformat(),
+        "distance_m": round(total, 1),
+        "elevation_gain_m": round(gain, 1),
+        "track_id": str(int(rng.integers(10**10, 10**11))),
     }
     values = np.column_stack((lat_noisy, lon_noisy, ele, accuracy))
     return TrackData(record, ts, values)
@@ -222,9 +307,16 @@ def _track(life: Life, day: date, name: str, route: Sequence[tuple[float, float]
 def _appointment(r: random.Random, visit: Appointment) -> Outing:
     far = visit.kind == "dentist"  # the others are a walk away
     depart = visit.start - timedelta(minutes=22 if far else 10)
-    return _round_trip("tram" if far else "walk", depart, visit.place,
-                       visit.minutes + r.uniform(5, 20), 14 if far else 4.8, 1.3,
-                       round(r.uniform(0.85, 0.98), 2), 4 if far else 0)
+    return _round_trip(
+        "tram" if far else "walk",
+        depart,
+        visit.place,
+        visit.minutes + r.uniform(5, 20),
+        14 if far else 4.8,
+        1.3,
+        round(r.uniform(0.85, 0.98), 2),
+        4 if far else 0,
+    )
 
 
 def _day(life: Life, day: date) -> list[Outing]:
@@ -243,12 +335,30 @@ def _day(life: Life, day: date) -> list[Outing]:
     fair = life.rain_mm(day) < 1 and life.temperature(day) > 8
     weekend = day.weekday() >= 5 or life.is_public_holiday(day)
     if day.weekday() == 6 and r.random() < 0.55:
-        out.append(_round_trip("walk", Life.at(day, 9, r.randrange(10, 50)), _P["market"],
-                               r.uniform(50, 95), 4.7, 1.25, round(r.uniform(0.7, 0.95), 2)))
+        out.append(
+            _round_trip(
+                "walk",
+                Life.at(day, 9, r.randrange(10, 50)),
+                _P["market"],
+                r.uniform(50, 95),
+                4.7,
+                1.25,
+                round(r.uniform(0.7, 0.95), 2),
+            )
+        )
     elif day.weekday() == 5 and r.random() < 0.2:
-        out.append(_round_trip("tram", Life.at(day, 10, r.randrange(0, 40)), _P["halles"],
-                               r.uniform(40, 80), 13, 1.3, round(r.uniform(0.75, 0.97), 2),
-                               r.uniform(3, 7)))
+        out.append(
+            _round_trip(
+                "tram",
+                Life.at(day, 10, r.randrange(0, 40)),
+                _P["halles"],
+                r.uniform(40, 80),
+                13,
+                1.3,
+                round(r.uniform(0.75, 0.97), 2),
+                r.uniform(3, 7),
+            )
+        )
     elif weekend and fair and r.random() < 0.3:
         name = r.choice(sorted(_BIKE_ROUTES))
         start = Life.at(day, 9, r.randrange(30, 59), r.randrange(0, 60))
@@ -256,12 +366,30 @@ def _day(life: Life, day: date) -> list[Outing]:
         out.append(Outing(start, datetime.fromisoformat(track.record["ended_at"]), track=track))
     if not weekend and fair and r.random() < 0.6:  # Wednesday afternoon with Léa
         place = _P["pool"] if life.temperature(day) < 14 else _P["blandan"]
-        out.append(_round_trip("walk", Life.at(day, 14, r.randrange(0, 30)), place,
-                               r.uniform(80, 140), 4.2, 1.3, round(r.uniform(0.7, 0.95), 2)))
+        out.append(
+            _round_trip(
+                "walk",
+                Life.at(day, 14, r.randrange(0, 30)),
+                place,
+                r.uniform(80, 140),
+                4.2,
+                1.3,
+                round(r.uniform(0.7, 0.95), 2),
+            )
+        )
     elif weekend and fair and r.random() < 0.35:
-        out.append(_round_trip(r.choice(("tram", "bike")), Life.at(day, 15, r.randrange(0, 40)),
-                               _P["tete_dor"], r.uniform(90, 170), 14, 1.3,
-                               round(r.uniform(0.8, 0.98), 2), 2))
+        out.append(
+            _round_trip(
+                r.choice(("tram", "bike")),
+                Life.at(day, 15, r.randrange(0, 40)),
+                _P["tete_dor"],
+                r.uniform(90, 170),
+                14,
+                1.3,
+                round(r.uniform(0.8, 0.98), 2),
+                2,
+            )
+        )
     elif weekend and life.rain_mm(day) < 1 and r.random() < 0.15:
         name = r.choice(sorted(_WALK_ROUTES))
         start = Life.at(day, 15, r.randrange(0, 50), r.randrange(0, 60))
@@ -274,14 +402,33 @@ def _away(life: Life, first: date, last: date) -> list[Outing]:
     out = []
     station = _P["part_dieu"]
     for trip in life.trips_between(first, last):
-        there = Place(trip.station, trip.lat, trip.lon, trip.destination,
-                      f"demo-station-{trip.destination.lower()}")
+        there = Place(
+            trip.station,
+            trip.lat,
+            trip.lon,
+            trip.destination,
+            f"demo-station-{trip.destination.lower()}",
+        )
         ride = timedelta(minutes=round(trip.rail_km / 2.6))
         to_station = _leg("tram", trip.depart - timedelta(minutes=38), HOME, station, 14, 1.3, 5)
-        train = Leg("train", trip.depart, trip.depart + ride, trip.rail_km * 1000, station, there,
-                    trip.co2e_g_per_km)
-        back_train = Leg("train", trip.back - ride, trip.back, trip.rail_km * 1000, there, station,
-                         trip.co2e_g_per_km)
+        train = Leg(
+            "train",
+            trip.depart,
+            trip.depart + ride,
+            trip.rail_km * 1000,
+            station,
+            there,
+            trip.co2e_g_per_km,
+        )
+        back_train = Leg(
+            "train",
+            trip.back - ride,
+            trip.back,
+            trip.rail_km * 1000,
+            there,
+            station,
+            trip.co2e_g_per_km,
+        )
         home = _leg("tram", trip.back + timedelta(minutes=6), station, HOME, 14, 1.3, 5)
         out.append(Outing(to_station.start, home.end, [to_station, train, back_train, home]))
     return out
@@ -289,8 +436,9 @@ def _away(life: Life, first: date, last: date) -> list[Outing]:
 
 def _outings(life: Life, first: date, last: date) -> list[Outing]:
     trips = _away(life, first, last)
-    busy = {d for t in life.trips_between(first, last)
-            for d in life.days(t.first_day(), t.last_day())}
+    busy = {
+        d for t in life.trips_between(first, last) for d in life.days(t.first_day(), t.last_day())
+    }
     outings = list(trips)
     for day in life.days(first, last):
         if day not in busy:
@@ -327,11 +475,17 @@ def generate(life: Life) -> tuple[list[dict[str, Any]], list[dict[str, Any]], li
 
 def _trip(leg: Leg) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "mode": leg.mode, "started_at": leg.start.isoformat(), "ended_at": leg.end.isoformat(),
+        "mode": leg.mode,
+        "started_at": leg.start.isoformat(),
+        "ended_at": leg.end.isoformat(),
         "distance_m": leg.distance_m,
-        "start_name": leg.origin.name, "start_lat": leg.origin.lat, "start_lon": leg.origin.lon,
-        "end_name": leg.destination.name, "end_lat": leg.destination.lat,
-        "end_lon": leg.destination.lon, "source": _SOURCE,
+        "start_name": leg.origin.name,
+        "start_lat": leg.origin.lat,
+        "start_lon": leg.origin.lon,
+        "end_name": leg.destination.name,
+        "end_lat": leg.destination.lat,
+        "end_lon": leg.destination.lon,
+        "source": _SOURCE,
     }
     if leg.co2e_per_km is not None:
         item["co2e_g"] = round(leg.distance_m / 1000 * leg.co2e_per_km, 1)
@@ -340,16 +494,24 @@ def _trip(leg: Leg) -> dict[str, Any]:
 
 def _visit(visit: Visit) -> dict[str, Any]:
     return {
-        "place_name": visit.place.name, "lat": visit.place.lat, "lon": visit.place.lon,
-        "started_at": visit.start.isoformat(), "ended_at": visit.end.isoformat(),
-        "address": visit.place.address, "place_id": visit.place.place_id,
-        "confidence": visit.confidence, "source": _SOURCE,
+        "place_name": visit.place.name,
+        "lat": visit.place.lat,
+        "lon": visit.place.lon,
+        "started_at": visit.start.isoformat(),
+        "ended_at": visit.end.isoformat(),
+        "address": visit.place.address,
+        "place_id": visit.place.place_id,
+        "confidence": visit.confidence,
+        "source": _SOURCE,
     }
 
 
 def write(
-    view: SpaceView, trips: list[dict[str, Any]], visits: list[dict[str, Any]],
-    tracks: list[TrackData], tick: Callable[[], None],
+    view: SpaceView,
+    trips: list[dict[str, Any]],
+    visits: list[dict[str, Any]],
+    tracks: list[TrackData],
+    tick: Callable[[], None],
 ) -> tuple[dict[str, int], dict[str, int]]:
     counts: dict[str, int] = {}
     new: dict[str, int] = {}
@@ -368,8 +530,9 @@ def write(
             stream_id = existing.get(record_id)
             if stream_id is None:
                 meta = {"source": _TRACKER, "interval_s": int(track.ts[1] - track.ts[0])}
-                stream_id = view.create_stream("mobility.position", record_id=record_id,
-                                               meta=meta).id
+                stream_id = view.create_stream(
+                    "mobility.position", record_id=record_id, meta=meta
+                ).id
             gained += view.append_points(stream_id, track.ts, track.values)
             points += int(track.ts.shape[0])
         counts["mobility.position"], new["mobility.position"] = points, gained

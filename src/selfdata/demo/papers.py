@@ -24,8 +24,20 @@ from .pdf import make_pdf
 __all__ = ["Paper", "generate", "write"]
 
 _CENT = Decimal("0.01")
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 _ADDRESS = "14 rue Béchevelin, 69007 Lyon"
 
 
@@ -43,14 +55,32 @@ def _fr(amount: Decimal) -> str:
     return f"{groups},{cents} €"
 
 
-def _paper(life: Life, *, title: str, kind: str, issuer: str, issued_on: date, reference: str,
-           lines: list[str], filename: str, tags: list[str], amount: Decimal | None = None,
-           valid_until: date | None = None) -> Paper:
+def _paper(
+    life: Life,
+    *,
+    title: str,
+    kind: str,
+    issuer: str,
+    issued_on: date,
+    reference: str,
+    lines: list[str],
+    filename: str,
+    tags: list[str],
+    amount: Decimal | None = None,
+    valid_until: date | None = None,
+) -> Paper:
     content = make_pdf(title, lines, created=life.at(issued_on, 9), author=issuer)
     record: dict[str, Any] = {
-        "title": title, "kind": kind, "filename": filename, "media_type": "application/pdf",
-        "issuer": issuer, "issued_on": issued_on.isoformat(), "reference": reference,
-        "page_count": 1, "extracted_text": "\n".join([title, *lines]), "tags": tags,
+        "title": title,
+        "kind": kind,
+        "filename": filename,
+        "media_type": "application/pdf",
+        "issuer": issuer,
+        "issued_on": issued_on.isoformat(),
+        "reference": reference,
+        "page_count": 1,
+        "extracted_text": "\n".join([title, *lines]),
+        "tags": tags,
     }
     if amount is not None:
         record.update(amount=f"{amount:.2f}", currency="EUR")
@@ -78,10 +108,18 @@ def _energy_invoice(life: Life, bill: Bill) -> Paper:
     ]
     title = f"Facture {name} — {month} — Montant {_fr(bill.amount)}"
     kind = "electricite" if electricity else "gaz"
-    return _paper(life, title=title, kind="invoice", issuer=name, issued_on=bill.issued_on,
-                  reference=bill.reference, lines=lines, tags=["énergie", "logement"],
-                  filename=f"facture-{name.lower()}-{kind}-{bill.period_start:%Y-%m}.pdf",
-                  amount=bill.amount)
+    return _paper(
+        life,
+        title=title,
+        kind="invoice",
+        issuer=name,
+        issued_on=bill.issued_on,
+        reference=bill.reference,
+        lines=lines,
+        tags=["énergie", "logement"],
+        filename=f"facture-{name.lower()}-{kind}-{bill.period_start:%Y-%m}.pdf",
+        amount=bill.amount,
+    )
 
 
 def _payslip(life: Life, year: int, month: int) -> Paper:
@@ -102,19 +140,28 @@ def _payslip(life: Life, year: int, month: int) -> Paper:
         f"Net payé : {_fr(net)}",
         f"Payé par virement le {paid_on:%d/%m/%Y}",
     ]
-    return _paper(life, title=f"Bulletin de salaire — {label}", kind="payslip",
-                  issuer="Rhône Data SAS", issued_on=paid_on,
-                  reference=f"BS-{year}{month:02d}-0412",
-                  lines=lines, filename=f"bulletin-de-salaire-{year}-{month:02d}.pdf",
-                  tags=["travail", "salaire"], amount=net)
+    return _paper(
+        life,
+        title=f"Bulletin de salaire — {label}",
+        kind="payslip",
+        issuer="Rhône Data SAS",
+        issued_on=paid_on,
+        reference=f"BS-{year}{month:02d}-0412",
+        lines=lines,
+        filename=f"bulletin-de-salaire-{year}-{month:02d}.pdf",
+        tags=["travail", "salaire"],
+        amount=net,
+    )
 
 
 def _tax_notice(life: Life, year: int) -> Paper:
     issued = date(year, 7, 24) + timedelta(days=life.rng("tax-notice", year).randrange(0, 14))
     due = bank.tax_balance(life, year)
     r = life.rng("tax-ref", year)
-    reference = f"{year % 100:02d} 69 {r.randrange(100, 999)} {r.randrange(100, 999)} " \
-                f"{r.randrange(100, 999)}"
+    reference = (
+        f"{year % 100:02d} 69 {r.randrange(100, 999)} {r.randrange(100, 999)} "
+        f"{r.randrange(100, 999)}"
+    )
     lines = [
         f"Avis d'impôt {year} sur les revenus de l'année {year - 1}",
         "Foyer fiscal : Mme Rousseau Camille et M. Benali Karim (2,5 parts)",
@@ -125,9 +172,18 @@ def _tax_notice(life: Life, year: int) -> Paper:
         f"Reste à payer : {_fr(due)}",
         f"Prélèvement sur votre compte le 25/09/{year}",
     ]
-    return _paper(life, title=f"Avis d'impôt {year} — revenus {year - 1}", kind="tax_notice",
-                  issuer="DGFiP", issued_on=issued, reference=reference, lines=lines,
-                  filename=f"avis-impot-{year}.pdf", tags=["impôts"], amount=due)
+    return _paper(
+        life,
+        title=f"Avis d'impôt {year} — revenus {year - 1}",
+        kind="tax_notice",
+        issuer="DGFiP",
+        issued_on=issued,
+        reference=reference,
+        lines=lines,
+        filename=f"avis-impot-{year}.pdf",
+        tags=["impôts"],
+        amount=due,
+    )
 
 
 def _insurance(life: Life, year: int) -> Paper:
@@ -141,10 +197,18 @@ def _insurance(life: Life, year: int) -> Paper:
         f"Période de validité : du 01/01/{year} au 31/12/{year}.",
         f"Fait à Niort, le {issued:%d/%m/%Y}.",
     ]
-    return _paper(life, title=f"Attestation d'assurance habitation {year}", kind="certificate",
-                  issuer="MAIF", issued_on=issued, reference=reference, lines=lines,
-                  filename=f"attestation-assurance-habitation-{year}.pdf",
-                  tags=["assurance", "logement"], valid_until=date(year, 12, 31))
+    return _paper(
+        life,
+        title=f"Attestation d'assurance habitation {year}",
+        kind="certificate",
+        issuer="MAIF",
+        issued_on=issued,
+        reference=reference,
+        lines=lines,
+        filename=f"attestation-assurance-habitation-{year}.pdf",
+        tags=["assurance", "logement"],
+        valid_until=date(year, 12, 31),
+    )
 
 
 def generate(life: Life, bills: list[Bill]) -> list[Paper]:
@@ -153,8 +217,9 @@ def generate(life: Life, bills: list[Bill]) -> list[Paper]:
     visible = [b for b in bills if life.in_window(b.issued_on) and b.debit_on <= life.end]
     out += [_energy_invoice(life, b) for b in [b for b in visible if b.kind == "electricity"][-2:]]
     out += [_energy_invoice(life, b) for b in [b for b in visible if b.kind == "gas"][-1:]]
-    payslips = [(d.year, d.month) for d in life.days()
-                if d == life.last_business_day(d.year, d.month)]
+    payslips = [
+        (d.year, d.month) for d in life.days() if d == life.last_business_day(d.year, d.month)
+    ]
     if payslips:
         out.append(_payslip(life, *payslips[-1]))
     for year in range(life.end.year, life.start.year - 1, -1):
@@ -170,8 +235,9 @@ def generate(life: Life, bills: list[Bill]) -> list[Paper]:
     return out
 
 
-def write(view: SpaceView, papers: list[Paper],
-          tick: Callable[[], None]) -> tuple[dict[str, int], dict[str, int], int]:
+def write(
+    view: SpaceView, papers: list[Paper], tick: Callable[[], None]
+) -> tuple[dict[str, int], dict[str, int], int]:
     """Store each PDF, then the documents describing them; (counts, new, files)."""
     records = []
     for paper in papers:
@@ -183,5 +249,8 @@ def write(view: SpaceView, papers: list[Paper],
         return {}, {}, 0
     report = view.put_records("paper.document", records)
     tick()
-    return ({"paper.document": report.total}, {"paper.document": report.created + report.updated},
-            len(papers))
+    return (
+        {"paper.document": report.total},
+        {"paper.document": report.created + report.updated},
+        len(papers),
+    )

@@ -38,8 +38,15 @@ def _text_string(text: str) -> bytes:
 
 
 def _content(title: str, lines: Sequence[str]) -> bytes:
-    ops = [b"BT", b"/F2 16 Tf", b"%d %d Td" % (_LEFT, _TOP), _literal(title) + b" Tj",
-           b"/F1 11 Tf", b"16 TL", b"0 -12 Td"]
+    ops = [
+        b"BT",
+        b"/F2 16 Tf",
+        b"%d %d Td" % (_LEFT, _TOP),
+        _literal(title) + b" Tj",
+        b"/F1 11 Tf",
+        b"16 TL",
+        b"0 -12 Td",
+    ]
     for line in lines:
         ops.append(b"T* " + _literal(line) + b" Tj")
     ops.append(b"ET")
@@ -65,8 +72,13 @@ def make_pdf(title: str, lines: Sequence[str], *, created: datetime, author: str
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Title " + _text_string(title) + b" /Author " + _text_string(author)
-        + b" /Producer (selfdata demo) /CreationDate (" + stamp.encode() + b") >>",
+        b"<< /Title "
+        + _text_string(title)
+        + b" /Author "
+        + _text_string(author)
+        + b" /Producer (selfdata demo) /CreationDate ("
+        + stamp.encode()
+        + b") >>",
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")  # binary marker comment
     offsets = []
@@ -78,6 +90,9 @@ def make_pdf(title: str, lines: Sequence[str], *, created: datetime, author: str
     out += b"0000000000 65535 f \n"
     for position in offsets:
         out += b"%010d 00000 n \n" % position
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, len(objects), xref))
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        len(objects),
+        xref,
+    )
     return bytes(out)

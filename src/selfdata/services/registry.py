@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from selfdata.clock import Clock
 from selfdata.db.tables import services
-from selfdata.errors import Conflict, NotFound
+from selfdata.errors import Conflict, FieldError, NotFound, ValidationFailed
 from selfdata.services.manifest import Manifest
 
 __all__ = ["ServiceInfo", "ServiceRegistry", "ServiceStatus", "service_status"]
@@ -74,9 +75,10 @@ def service_status(conn: Connection, service_id: str) -> str | None:
 
 
 class ServiceRegistry:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, doctypes: Iterable[str]) -> None:
         self._engine = engine
         self._clock = clock
+        self._doctypes = frozenset(doctypes)
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
@@ -84,6 +86,18 @@ class ServiceRegistry:
     def register(self, manifest: Manifest) -> ServiceInfo:
         """Register a new service (pending until approved), or a new version of one:
         a changed manifest goes back to pending, so the operator vets every change."""
+        unknown = [
+            FieldError(
+                ("requests", i, "doctypes", j), f"{name!r} is not a doctype of this instance"
+            )
+            for i, request in enumerate(manifest.requests)
+            for j, name in enumerate(request.doctypes)
+            if name not in self._doctypes
+        ]
+        if unknown:
+            raise ValidationFailed(
+                f"the manifest of {manifest.id} asks for unknown doctypes", unknown
+            )
         now = self._now()
         with self._engine.begin() as conn:
             row = conn.execute(select(services).where(services.c.id == manifest.id)).first()

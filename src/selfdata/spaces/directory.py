@@ -211,6 +211,9 @@ class SpaceDirectory:
                 select(accounts).where(accounts.c.username == username.strip().lower())
             ).first()
         if row is not None and row.locked_until and row.locked_until > now:
+            # Take as long as a real check: a quick answer would reveal that the
+            # username exists.
+            self._hasher.verify(None, password)
             raise AuthenticationFailed(
                 "too many failed sign-in attempts; try again in a few minutes",
                 retry_after=(row.locked_until - now) // 1000 + 1,
@@ -254,17 +257,25 @@ class SpaceDirectory:
         return Account(row.id, row.username, row.role, row.space_id, row.status)
 
     def _failed_login(self, row: Any, now: int, attempts: int, lock_seconds: int) -> None:
-        failures = int(row.failed_logins or 0) + 1
-        locked = now + lock_seconds * 1000 if failures >= attempts else None
         with self._engine.begin() as conn:
+            # Counted in the database, so parallel guesses cannot share one count.
             conn.execute(
                 update(accounts)
                 .where(accounts.c.id == row.id)
-                .values(
-                    failed_logins=0 if locked else failures,
-                    locked_until=locked,
-                )
+                .values(failed_logins=accounts.c.failed_logins + 1)
             )
+            failures = int(
+                conn.execute(
+                    select(accounts.c.failed_logins).where(accounts.c.id == row.id)
+                ).scalar_one()
+            )
+            locked = now + lock_seconds * 1000 if failures >= attempts else None
+            if locked:
+                conn.execute(
+                    update(accounts)
+                    .where(accounts.c.id == row.id)
+                    .values(failed_logins=0, locked_until=locked)
+                )
         if row.space_id:
             self._gate.log_event(
                 row.space_id,
@@ -282,7 +293,15 @@ class SpaceDirectory:
         validate_password(new)
         with self._engine.connect() as conn:
             row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        limits = self._settings.limits
+        now = _ms(self._clock)
+        if row is not None and row.locked_until and row.locked_until > now:
+            raise AuthenticationFailed("too many failed attempts; try again in a few minutes")
         if row is None or not self._hasher.verify(row.password_hash, current):
+            if row is not None:
+                self._failed_login(
+                    row, now, limits.login_attempts_before_lock, limits.login_lock_seconds
+                )
             raise AuthenticationFailed("the current password is wrong")
         with self._engine.begin() as conn:
             conn.execute(

@@ -204,8 +204,9 @@ def _open_segments(keys: SpaceKeys, raw: Iterator[bytes], file_id: str) -> Itera
         raise CryptoError(f"file {file_id} is truncated")
 
 
-def delete_file(conn: Connection, space_id: str, blobs: BlobStore, file_id: str) -> bool:
+def delete_file(conn: Connection, space_id: str, file_id: str) -> str:
+    """Delete the file's row; returns its blob key, for the caller to delete the blob
+    once the transaction has committed (a rolled-back delete keeps its content)."""
     row = _row(conn, space_id, file_id)
     conn.execute(delete(files).where(files.c.space_id == space_id, files.c.id == file_id))
-    blobs.delete(row.blob_key)
-    return True
+    return str(row.blob_key)

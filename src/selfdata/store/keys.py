@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from selfdata.crypto import MasterKeyring, SpaceKeys, WrappedKey
 from selfdata.db.tables import space_keys
@@ -63,7 +63,8 @@ class KeyStore:
         ).first()
         if row is None:
             raise CryptoError(f"space {space_id} has no key (it was erased)")
-        root = SpaceKeys.unwrap(space_id, WrappedKey(row.kek_id, row.wrapped), self._keyring())
+        wrapped = WrappedKey(row.kek_id, row.wrapped)
+        root = SpaceKeys.unwrap(space_id, wrapped, self._keyring())
         keys = SpaceKeys(space_id, root)
         self._remember(space_id, keys)
         return keys
@@ -111,10 +112,10 @@ class KeyStore:
 
     def kek_usage(self, conn: Connection) -> dict[str, int]:
         """How many space keys each master key wraps (to know when an old one may go)."""
-        usage: dict[str, int] = {}
-        for (kek_id,) in conn.execute(select(space_keys.c.kek_id)):
-            usage[kek_id] = usage.get(kek_id, 0) + 1
-        return usage
+        rows = conn.execute(
+            select(space_keys.c.kek_id, func.count()).group_by(space_keys.c.kek_id)
+        ).all()
+        return {str(kek_id): int(n) for kek_id, n in rows}
 
     def _remember(self, space_id: str, keys: SpaceKeys) -> None:
         with self._lock:

@@ -6,13 +6,33 @@ from sqlalchemy import Connection, delete
 
 from selfdata.blobs import BlobStore
 from selfdata.db.tables import (
+    audit_checkpoints,
     audit_events,
     audit_heads,
+    consents,
     files,
+    oauth_codes,
+    oauth_tokens,
     records,
     series_chunks,
     series_streams,
     sources,
+)
+
+# Every table holding rows of a space, so erasure cannot forget one (a test checks
+# this list against the schema).
+SPACE_TABLES = (
+    records,
+    series_chunks,
+    series_streams,
+    files,
+    sources,
+    consents,
+    oauth_codes,
+    oauth_tokens,
+    audit_events,
+    audit_heads,
+    audit_checkpoints,
 )
 
 __all__ = ["purge_space"]
@@ -21,15 +41,7 @@ __all__ = ["purge_space"]
 def purge_space(conn: Connection, blobs: BlobStore, space_id: str) -> dict[str, int]:
     """Delete every row and blob of ``space_id``; returns counts per kind."""
     counts: dict[str, int] = {}
-    for table in (
-        records,
-        series_chunks,
-        series_streams,
-        files,
-        sources,
-        audit_events,
-        audit_heads,
-    ):
+    for table in SPACE_TABLES:
         counts[table.name] = conn.execute(
             delete(table).where(table.c.space_id == space_id)
         ).rowcount

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from selfdata.crypto import Associated, SpaceKeys
@@ -186,11 +186,14 @@ def _existing_by_fingerprint(
     for i in range(0, len(fps), _LOOKUP_BATCH):
         batch = fps[i : i + _LOOKUP_BATCH]
         result = conn.execute(
-            select(records.c.fingerprint, records.c.id, records.c.body, records.c.revision).where(
+            select(records.c.fingerprint, records.c.id, records.c.body, records.c.revision)
+            .where(
                 records.c.space_id == space_id,
                 records.c.doctype == doctype,
                 records.c.fingerprint.in_(batch),
             )
+            # Locked (PostgreSQL) so a concurrent update of the same records waits.
+            .with_for_update()
         )
         for fp, record_id, body, revision in result:
             found[bytes(fp)] = (record_id, bytes(body), revision)
@@ -254,20 +257,11 @@ def scan_records(
         if end_ms is not None:
             where.append(records.c.time_start < end_ms)
         if cursor is not None:
-            if descending:
-                where.append(
-                    or_(
-                        records.c.time_start < cursor.time_start,
-                        and_(records.c.time_start == cursor.time_start, records.c.id < cursor.id),
-                    )
-                )
-            else:
-                where.append(
-                    or_(
-                        records.c.time_start > cursor.time_start,
-                        and_(records.c.time_start == cursor.time_start, records.c.id > cursor.id),
-                    )
-                )
+            # A row-value comparison is an index range on both engines, so each batch
+            # starts where the last one ended (the equivalent OR form re-walks the index).
+            key = tuple_(records.c.time_start, records.c.id)
+            mark = tuple_(cursor.time_start, cursor.id)
+            where.append(key < mark if descending else key > mark)
         order = (
             (records.c.time_start.desc(), records.c.id.desc())
             if descending

@@ -99,12 +99,15 @@ def _to_stream(keys: SpaceKeys, row: Any) -> Stream:
     )
 
 
-def get_stream(conn: Connection, keys: SpaceKeys, stream_id: str) -> Stream:
-    row = conn.execute(
-        select(series_streams).where(
-            series_streams.c.space_id == keys.space_id, series_streams.c.id == stream_id
-        )
-    ).first()
+def get_stream(
+    conn: Connection, keys: SpaceKeys, stream_id: str, *, for_update: bool = False
+) -> Stream:
+    """A stream's description; ``for_update`` locks its row (PostgreSQL) so that
+    concurrent appends to one stream take turns instead of losing points."""
+    query = select(series_streams).where(
+        series_streams.c.space_id == keys.space_id, series_streams.c.id == stream_id
+    )
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     if row is None:
         raise NotFound(f"no series {stream_id}")
     return _to_stream(keys, row)

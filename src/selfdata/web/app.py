@@ -11,13 +11,15 @@ that platform; ``selfdata serve`` runs it with uvicorn. Layers, outermost first:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from selfdata import __version__
+from selfdata.audit.scheduler import PeriodicCheckpoints
 from selfdata.platform import Platform
 from selfdata.web.headers import SecurityHeadersMiddleware
 from selfdata.web.limits import BodyLimitMiddleware
@@ -42,9 +44,26 @@ def create_app(platform: Platform, *, secure_cookies: bool = False) -> FastAPI:
     """The API over ``platform``. ``secure_cookies`` marks the session cookie ``Secure``
     even when the request reached the app over plain HTTP (TLS ended at a proxy that
     does not pass ``X-Forwarded-Proto``); over HTTPS it is always ``Secure``."""
+    checkpoints = PeriodicCheckpoints(
+        platform.gate.checkpoint_all, platform.settings.checkpoint_minutes * 60
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        checkpoints.start()
+        try:
+            yield
+        finally:
+            checkpoints.stop()
+
     app = FastAPI(
-        title="selfdata API", version=__version__, description=_DESCRIPTION,
-        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+        lifespan=lifespan,
+        title="selfdata API",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
     app.state.secure_cookies = secure_cookies
@@ -64,8 +83,9 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():

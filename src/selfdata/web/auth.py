@@ -56,13 +56,16 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CSRF_CONTEXT = b"selfdata/csrf/v1"
 
 _bearer = HTTPBearer(
-    auto_error=False, scheme_name="bearer",
+    auto_error=False,
+    scheme_name="bearer",
     description="A personal token (`sdt_…`) from `POST /api/v1/auth/tokens`. No CSRF token needed.",
 )
 _cookie = APIKeyCookie(
-    name=COOKIE, auto_error=False, scheme_name="session",
+    name=COOKIE,
+    auto_error=False,
+    scheme_name="session",
     description="The browser session set by `POST /api/v1/auth/login`. Unsafe methods also "
-                f"need the `{CSRF_HEADER}` header.",
+    f"need the `{CSRF_HEADER}` header.",
 )
 
 
@@ -101,12 +104,15 @@ def resolve_caller(request: Request, platform: Platform) -> Caller:
         if token.strip().startswith(SERVICE_TOKEN_PREFIX):
             raise AccessDenied(
                 "this endpoint serves the citizen themself; a service's token reaches only "
-                "the data endpoints its consent covers", reason="citizen-only",
+                "the data endpoints its consent covers",
+                reason="citizen-only",
             )
         principal = platform.sessions.authenticate(token.strip())
         if principal.kind != "token":
-            raise AuthenticationFailed("a browser session cannot be used as a bearer token; "
-                                       "create a personal token with POST /api/v1/auth/tokens")
+            raise AuthenticationFailed(
+                "a browser session cannot be used as a bearer token; "
+                "create a personal token with POST /api/v1/auth/tokens"
+            )
         return Caller(principal, "bearer", token.strip())
     secret = request.cookies.get(COOKIE)
     if not secret:
@@ -175,8 +181,9 @@ def service_view(request: Request, platform: Platform, token: str) -> SpaceView:
     only what that consent covers, for the purpose the request declares."""
     granted = platform.oauth.resource_token(token)
     name = platform.services.get(granted.service_id).manifest.name.en
-    actor = Actor("service", granted.service_id, granted.space_id, label=name,
-                  consent_id=granted.consent_id)
+    actor = Actor(
+        "service", granted.service_id, granted.space_id, label=name, consent_id=granted.consent_id
+    )
     purpose = request.headers.get(PURPOSE_HEADER) or None
     return platform.view(actor, granted.space_id, purpose)
 
@@ -219,7 +226,12 @@ def _secure(request: Request) -> bool:
 
 def set_session_cookie(response: Response, request: Request, secret: str, max_age: int) -> None:
     response.set_cookie(
-        COOKIE, secret, max_age=max_age, path="/", secure=_secure(request), httponly=True,
+        COOKIE,
+        secret,
+        max_age=max_age,
+        path="/",
+        secure=_secure(request),
+        httponly=True,
         samesite="lax",
     )
 

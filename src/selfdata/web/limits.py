@@ -39,8 +39,10 @@ class BodyTooLarge(HTTPException):
     turn it into :class:`selfdata.errors.PayloadTooLarge`."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the {describe_size(limit)} "
-                              "allowed for this endpoint")
+        super().__init__(
+            413,
+            f"the request body is larger than the {describe_size(limit)} allowed for this endpoint",
+        )
         self.limit = limit
 
 
@@ -63,10 +65,13 @@ class BodyLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             response = problem(
-                413, "payload-too-large", "Payload too large",
+                413,
+                "payload-too-large",
+                "Payload too large",
                 f"the request body ({describe_size(int(declared))}) is larger than the "
                 f"{describe_size(limit)} allowed for this endpoint",
-                instance=scope.get("path"), limit=limit,
+                instance=scope.get("path"),
+                limit=limit,
             )
             await response(scope, receive, send)
             return

@@ -56,15 +56,20 @@ class AccountOut(BaseModel):
 
 class LoginOut(BaseModel):
     account: AccountOut
-    csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every unsafe request "
-                                        "authenticated by the session cookie.")
+    csrf_token: str = Field(
+        description="Send it as `X-CSRF-Token` with every unsafe request "
+        "authenticated by the session cookie."
+    )
     expires_at: datetime
 
 
 class TokenIn(_In):
     label: str = Field(min_length=1, max_length=200, description="What the token is for.")
-    days: int | None = Field(None, ge=1, description="Lifetime in days (default and maximum: "
-                                                     "the instance's `token_days`).")
+    days: int | None = Field(
+        None,
+        ge=1,
+        description="Lifetime in days (default and maximum: the instance's `token_days`).",
+    )
 
 
 class TokenCreated(BaseModel):
@@ -147,8 +152,9 @@ class RecordOut(BaseModel):
 
 class RecordPage(BaseModel):
     items: list[RecordOut]
-    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; "
-                                                "null on the last page.")
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` for the next page; null on the last page."
+    )
     scanned: int = Field(description="Records examined (more than returned when filtering).")
 
 
@@ -156,8 +162,10 @@ class WriteReportOut(BaseModel):
     created: int
     updated: int
     unchanged: int
-    ids: list[str] = Field(description="The ids of the records created, updated or found "
-                                       "unchanged (a key repeated in one batch counts once).")
+    ids: list[str] = Field(
+        description="The ids of the records created, updated or found "
+        "unchanged (a key repeated in one batch counts once)."
+    )
 
 
 # --- series ---------------------------------------------------------------------------------
@@ -165,8 +173,9 @@ class WriteReportOut(BaseModel):
 
 class StreamIn(_In):
     doctype: str = Field(examples=["energy.reading"])
-    record_id: str | None = Field(None, description="The record the series belongs to "
-                                                    "(an energy.meter for energy.reading).")
+    record_id: str | None = Field(
+        None, description="The record the series belongs to (an energy.meter for energy.reading)."
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -206,8 +215,11 @@ class FileOut(BaseModel):
     media_type: str
     created_at: datetime
     source_id: str | None
-    duplicate: bool = Field(False, description="True when the same content was already "
-                                               "stored: `id` is then the existing file.")
+    duplicate: bool = Field(
+        False,
+        description="True when the same content was already "
+        "stored: `id` is then the existing file.",
+    )
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -96,11 +96,14 @@ def safe_media_type(value: str | None) -> str:
 
 def content_disposition(kind: str, filename: str) -> str:
     """RFC 6266: an ASCII fallback and the exact UTF-8 name in ``filename*``."""
-    fallback = "".join(
-        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%;' else "_"
-        for ch in unicodedata.normalize("NFKD", filename)
-        if not unicodedata.combining(ch)
-    ) or "file"
+    fallback = (
+        "".join(
+            ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%;' else "_"
+            for ch in unicodedata.normalize("NFKD", filename)
+            if not unicodedata.combining(ch)
+        )
+        or "file"
+    )
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 

@@ -44,8 +44,11 @@ def _epoch(value: Any, loc: tuple[str | int, ...], errors: _Errors) -> int:
             return int(iso_instant(value).timestamp())
         except ValueError:
             pass
-    errors.add(loc, "expected an ISO 8601 date-time (2024-03-31T00:30:00+01:00) or epoch seconds",
-               "time_parsing")
+    errors.add(
+        loc,
+        "expected an ISO 8601 date-time (2024-03-31T00:30:00+01:00) or epoch seconds",
+        "time_parsing",
+    )
     return 0
 
 
@@ -87,13 +90,19 @@ def parse_points(
                 elif key in index:
                     values[i, index[key]] = _number(value, ("points", i, key), errors)
                 else:
-                    errors.add(("points", i, key), f"not a column of this series ({expected})",
-                               "extra_forbidden")
+                    errors.add(
+                        ("points", i, key),
+                        f"not a column of this series ({expected})",
+                        "extra_forbidden",
+                    )
     else:
         times = body.get("time")
         if not isinstance(times, list):
-            errors.add(("time",), 'expected {"points": [...]} or columns {"time": [...], '
-                                  f'...}} with {expected}', "list_type")
+            errors.add(
+                ("time",),
+                f'expected {{"points": [...]}} or columns {{"time": [...], ...}} with {expected}',
+                "list_type",
+            )
             errors.raise_any()
         assert isinstance(times, list)
         ts = np.zeros(len(times), dtype=np.int64)
@@ -106,8 +115,9 @@ def parse_points(
             if key not in index:
                 errors.add((key,), f"not a column of this series ({expected})", "extra_forbidden")
             elif not isinstance(column, list) or len(column) != len(times):
-                errors.add((key,), f"expected a list of {len(times)} numbers, one per time",
-                           "list_type")
+                errors.add(
+                    (key,), f"expected a list of {len(times)} numbers, one per time", "list_type"
+                )
             else:
                 j = index[key]
                 for i, value in enumerate(column):
@@ -120,7 +130,9 @@ def _slices(frame: SeriesFrame) -> Iterator[SeriesFrame]:
     for lo in range(0, len(frame), _ROWS_PER_CHUNK):
         hi = lo + _ROWS_PER_CHUNK
         yield SeriesFrame(
-            frame.ts[lo:hi], {k: v[lo:hi] for k, v in frame.columns.items()}, frame.every,
+            frame.ts[lo:hi],
+            {k: v[lo:hi] for k, v in frame.columns.items()},
+            frame.every,
             frame.counts[lo:hi] if frame.counts is not None else None,
         )
 

@@ -68,29 +68,41 @@ log = logging.getLogger("selfdata.web")
 PROBLEM_BASE = "https://selfdata.org/problems/"
 
 #: THE table. A class not listed takes the status of its nearest listed ancestor.
-STATUS: Mapping[type[SelfdataError], int] = MappingProxyType({
-    ValidationFailed: 422,     # field-level ``errors``; nothing was written
-    UnknownDoctype: 404,       # the doctype is a resource name (URL path) in most routes
-    MalformedQuery: 400,
-    PayloadTooLarge: 413,
-    InvalidInput: 400,
-    AuthenticationFailed: 401,  # 429 + Retry-After when the account is locked (see below)
-    AccessDenied: 403,          # with ``reason``
-    NotFound: 404,
-    Conflict: 409,
-    SpaceUnavailable: 403,
-    CryptoError: 500,           # generic message; the detail is logged
-    ConfigurationError: 503,    # generic message; the detail is logged
-    SelfdataError: 500,
-})
+STATUS: Mapping[type[SelfdataError], int] = MappingProxyType(
+    {
+        ValidationFailed: 422,  # field-level ``errors``; nothing was written
+        UnknownDoctype: 404,  # the doctype is a resource name (URL path) in most routes
+        MalformedQuery: 400,
+        PayloadTooLarge: 413,
+        InvalidInput: 400,
+        AuthenticationFailed: 401,  # 429 + Retry-After when the account is locked (see below)
+        AccessDenied: 403,  # with ``reason``
+        NotFound: 404,
+        Conflict: 409,
+        SpaceUnavailable: 403,
+        CryptoError: 500,  # generic message; the detail is logged
+        ConfigurationError: 503,  # generic message; the detail is logged
+        SelfdataError: 500,
+    }
+)
 LOCKED_OUT = 429  # an AuthenticationFailed carrying ``retry_after`` (too many failed sign-ins)
 
 _STANDARD = frozenset({"type", "title", "status", "detail", "instance"})
 _HTTP_SLUGS = {
-    400: "bad-request", 401: "authentication-failed", 403: "access-denied", 404: "not-found",
-    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 411: "length-required",
-    413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-failed",
-    429: "too-many-requests", 500: "internal-error", 503: "unavailable",
+    400: "bad-request",
+    401: "authentication-failed",
+    403: "access-denied",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    411: "length-required",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
 }
 
 
@@ -109,8 +121,10 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="A URI naming the kind of problem (stable).",
-                      examples=["https://selfdata.org/problems/not-found"])
+    type: str = Field(
+        description="A URI naming the kind of problem (stable).",
+        examples=["https://selfdata.org/problems/not-found"],
+    )
     title: str = Field(description="A short summary of the kind of problem.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What happened, in a sentence a person can act on.")
@@ -135,8 +149,12 @@ def problem(
     **members: Any,
 ) -> Response:
     """A problem response; ``members`` become extension members (None ones are left out)."""
-    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status,
-                            "detail": detail}
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance is not None:
         body["instance"] = instance
     for key, value in members.items():
@@ -172,11 +190,17 @@ def new_correlation_id() -> str:
 def internal_error(instance: str | None, correlation_id: str, status: int = 500) -> Response:
     detail = (
         "the instance is not set up to serve this request; the operator can find the cause "
-        if status == 503 else
-        "the server could not complete this request; the operator can find the cause "
+        if status == 503
+        else "the server could not complete this request; the operator can find the cause "
     ) + f"in the logs under correlation id {correlation_id}"
-    return problem(status, _HTTP_SLUGS.get(status, "internal-error"), HTTPStatus(status).phrase,
-                   detail, instance=instance, correlation_id=correlation_id)
+    return problem(
+        status,
+        _HTTP_SLUGS.get(status, "internal-error"),
+        HTTPStatus(status).phrase,
+        detail,
+        instance=instance,
+        correlation_id=correlation_id,
+    )
 
 
 def selfdata_problem(exc: SelfdataError, instance: str | None) -> Response:
@@ -218,19 +242,33 @@ async def _on_request_validation(request: Request, exc: Exception) -> Response:
     if broken is not None:
         return _malformed_json(request, broken, exc.body)
     fields = [
-        FieldError(_where(e.get("loc", ())), str(e.get("msg", "invalid")),
-                   kind=str(e.get("type", "invalid")))
+        FieldError(
+            _where(e.get("loc", ())),
+            str(e.get("msg", "invalid")),
+            kind=str(e.get("type", "invalid")),
+        )
         for e in errors
     ]
     listed = [f.as_dict() for f in fields[:100]]
     first = fields[0].describe() if fields else "invalid request"
     more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
     if fields and all(f.loc[:1] == ("body",) for f in fields):
-        return problem(422, "validation-failed",
-                       "The request body does not have the expected shape",
-                       f"{first}{more}", instance=request.url.path, errors=listed)
-    return problem(400, "invalid-parameter", "Invalid request parameter", f"{first}{more}",
-                   instance=request.url.path, errors=listed)
+        return problem(
+            422,
+            "validation-failed",
+            "The request body does not have the expected shape",
+            f"{first}{more}",
+            instance=request.url.path,
+            errors=listed,
+        )
+    return problem(
+        400,
+        "invalid-parameter",
+        "Invalid request parameter",
+        f"{first}{more}",
+        instance=request.url.path,
+        errors=listed,
+    )
 
 
 def _malformed_json(request: Request, error: Mapping[str, Any], body: Any) -> Response:
@@ -241,9 +279,21 @@ def _malformed_json(request: Request, error: Mapping[str, Any], body: Any) -> Re
     line = text.count("\n", 0, pos) + 1
     column = pos - (text.rfind("\n", 0, pos) + 1) + 1
     detail = f"the request body is not valid JSON: {reason} at line {line}, column {column}"
-    return problem(400, "malformed-json", "Malformed JSON", detail, instance=request.url.path,
-                   errors=[{"field": "body", "message": f"{reason} (column {column})",
-                            "kind": "json_invalid", "line": line}])
+    return problem(
+        400,
+        "malformed-json",
+        "Malformed JSON",
+        detail,
+        instance=request.url.path,
+        errors=[
+            {
+                "field": "body",
+                "message": f"{reason} (column {column})",
+                "kind": "json_invalid",
+                "line": line,
+            }
+        ],
+    )
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
@@ -256,13 +306,20 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     detail = str(exc.detail)
     if detail == phrase:  # Starlette's own, say something useful instead
         if status == 404:
-            detail = (f"there is nothing at {request.url.path}; "
-                      "see /api/openapi.json for the endpoints")
+            detail = (
+                f"there is nothing at {request.url.path}; see /api/openapi.json for the endpoints"
+            )
         elif status == 405:
             allowed = (exc.headers or {}).get("Allow", "")
             detail = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
-    return problem(status, _HTTP_SLUGS.get(status, f"http-{status}"), phrase, detail,
-                   instance=request.url.path, headers=exc.headers)
+    return problem(
+        status,
+        _HTTP_SLUGS.get(status, f"http-{status}"),
+        phrase,
+        detail,
+        instance=request.url.path,
+        headers=exc.headers,
+    )
 
 
 class CatchAllMiddleware:
@@ -289,8 +346,13 @@ class CatchAllMiddleware:
             await self.app(scope, receive, tracking)
         except Exception as exc:
             cid = new_correlation_id()
-            log.error("unexpected error (correlation id %s) on %s %s", cid, scope.get("method"),
-                      scope.get("path"), exc_info=exc)
+            log.error(
+                "unexpected error (correlation id %s) on %s %s",
+                cid,
+                scope.get("method"),
+                scope.get("path"),
+                exc_info=exc,
+            )
             if started:
                 raise  # too late for a problem document: the server ends the response
             await internal_error(scope.get("path"), cid)(scope, receive, send)

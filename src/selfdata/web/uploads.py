@@ -68,16 +68,19 @@ class MultipartFile:
         self._value = b""
         self._headers: dict[bytes, bytes] = {}
         self._ended = False
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": self._on_part_begin,
-            "on_header_field": self._on_header_field,
-            "on_header_value": self._on_header_value,
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-            "on_part_data": self._on_part_data,
-            "on_part_end": self._on_part_end,
-            "on_end": self._on_end,
-        })
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+        )
 
     # python-multipart callbacks: they only queue events
     def _on_part_begin(self) -> None:
@@ -133,8 +136,9 @@ class MultipartFile:
                 skipped += len(value)
                 if skipped > _MAX_FIELDS_BYTES:
                     raise InvalidInput("send the file first, or as the only field of the form")
-        raise InvalidInput("the form has no file; send it in a field with a filename "
-                           "(<input type=file name=file>)")
+        raise InvalidInput(
+            "the form has no file; send it in a field with a filename (<input type=file name=file>)"
+        )
 
     def _data(self) -> Iterator[bytes]:
         while (event := self._next()) is not None:

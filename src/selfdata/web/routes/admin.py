@@ -15,7 +15,9 @@ router = APIRouter(prefix="/admin/spaces", tags=["administration"])
 
 
 @router.get(
-    "", response_model=SpaceList, summary="Every space (not erased), and counts by status",
+    "",
+    response_model=SpaceList,
+    summary="Every space (not erased), and counts by status",
     responses=problem_responses(401, 403),
 )
 def list_spaces(actor: OperatorActor, platform: PlatformDep) -> SpaceList:
@@ -26,16 +28,20 @@ def list_spaces(actor: OperatorActor, platform: PlatformDep) -> SpaceList:
 
 
 @router.post(
-    "", response_model=SpaceOut, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=SpaceOut,
+    status_code=status.HTTP_201_CREATED,
     summary="Create a space and its citizen account (same name)",
-    responses=problem_responses(401, 403, 409, 415, 422), dependencies=[Depends(require_json)],
+    responses=problem_responses(401, 403, 409, 415, 422),
+    dependencies=[Depends(require_json)],
 )
 def create_space(body: SpaceCreate, actor: OperatorActor, platform: PlatformDep) -> SpaceOut:
     return SpaceOut(**platform.directory.create_space(body.name, body.password, actor).as_dict())
 
 
 @router.post(
-    "/{name}/suspend", response_model=SpaceOut,
+    "/{name}/suspend",
+    response_model=SpaceOut,
     summary="Suspend a space: its citizen is signed out at once and cannot sign in",
     responses=problem_responses(401, 403, 404),
 )
@@ -44,7 +50,9 @@ def suspend_space(name: str, actor: OperatorActor, platform: PlatformDep) -> Spa
 
 
 @router.post(
-    "/{name}/resume", response_model=SpaceOut, summary="Resume a suspended space",
+    "/{name}/resume",
+    response_model=SpaceOut,
+    summary="Resume a suspended space",
     responses=problem_responses(401, 403, 404),
 )
 def resume_space(name: str, actor: OperatorActor, platform: PlatformDep) -> SpaceOut:
@@ -52,7 +60,8 @@ def resume_space(name: str, actor: OperatorActor, platform: PlatformDep) -> Spac
 
 
 @router.delete(
-    "/{name}", response_model=EraseOut,
+    "/{name}",
+    response_model=EraseOut,
     summary="Erase a space for good: its key is destroyed, then its data purged",
     responses=problem_responses(401, 403, 404),
 )

@@ -24,18 +24,26 @@ router = APIRouter(prefix="/auth", tags=["authentication"])
 
 
 @router.post(
-    "/login", response_model=LoginOut, summary="Sign in: sets the session cookie",
-    responses=problem_responses(401, 415, 422, 429), dependencies=[Depends(require_json)],
+    "/login",
+    response_model=LoginOut,
+    summary="Sign in: sets the session cookie",
+    responses=problem_responses(401, 415, 422, 429),
+    dependencies=[Depends(require_json)],
 )
 def login(body: LoginIn, request: Request, response: Response, platform: PlatformDep) -> LoginOut:
     account = platform.directory.login(body.username, body.password)
     csrf, expires_ms = start_session(platform, request, response, account.id)
-    return LoginOut(account=AccountOut(username=account.username, role=account.role),
-                    csrf_token=csrf, expires_at=from_ms(expires_ms))
+    return LoginOut(
+        account=AccountOut(username=account.username, role=account.role),
+        csrf_token=csrf,
+        expires_at=from_ms(expires_ms),
+    )
 
 
 @router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Sign out: revokes this session (or the bearer token used) and clears the cookie",
     responses=problem_responses(403),
 )
@@ -52,9 +60,12 @@ def logout(request: Request, platform: PlatformDep) -> Response:
 
 
 @router.post(
-    "/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED,
+    "/tokens",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
     summary="Create a personal bearer token (its secret is shown once)",
-    responses=problem_responses(401, 403, 415, 422), dependencies=[Depends(require_json)],
+    responses=problem_responses(401, 403, 415, 422),
+    dependencies=[Depends(require_json)],
 )
 def create_token(body: TokenIn, caller: CallerDep, platform: PlatformDep) -> TokenCreated:
     longest = platform.settings.token_days
@@ -65,12 +76,15 @@ def create_token(body: TokenIn, caller: CallerDep, platform: PlatformDep) -> Tok
             [FieldError(("days",), f"expected at most {longest}", kind="less_than_equal")],
         )
     issued = platform.sessions.issue(caller.principal.account_id, "token", days * 86400, body.label)
-    return TokenCreated(id=issued.id, token=issued.secret, label=body.label,
-                        expires_at=from_ms(issued.expires_at))
+    return TokenCreated(
+        id=issued.id, token=issued.secret, label=body.label, expires_at=from_ms(issued.expires_at)
+    )
 
 
 @router.get(
-    "/tokens", response_model=list[TokenOut], summary="Your personal tokens (never their secrets)",
+    "/tokens",
+    response_model=list[TokenOut],
+    summary="Your personal tokens (never their secrets)",
     responses=problem_responses(401, 403),
 )
 def list_tokens(caller: CallerDep, platform: PlatformDep) -> list[TokenOut]:
@@ -83,14 +97,18 @@ def list_tokens(caller: CallerDep, platform: PlatformDep) -> list[TokenOut]:
 
 def _token_out(t: dict[str, Any]) -> TokenOut:
     return TokenOut(
-        id=t["id"], label=t["label"], created_at=from_ms(t["created_at"]),
+        id=t["id"],
+        label=t["label"],
+        created_at=from_ms(t["created_at"]),
         expires_at=from_ms(t["expires_at"]),
         last_used_at=from_ms(t["last_used_at"]) if t["last_used_at"] is not None else None,
     )
 
 
 @router.delete(
-    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Revoke one of your tokens or sessions",
     responses=problem_responses(401, 403, 404),
 )

@@ -22,8 +22,13 @@ _PUBLIC = {"Cache-Control": "public, max-age=300"}  # no personal data here
 def list_doctypes(platform: PlatformDep) -> JSONResponse:
     out = [
         DoctypeOut(
-            name=d.name, version=d.version, kind=d.kind, category=d.category,
-            title=dict(d.title), description=dict(d.description), schema_id=d.schema_id,
+            name=d.name,
+            version=d.version,
+            kind=d.kind,
+            category=d.category,
+            title=dict(d.title),
+            description=dict(d.description),
+            schema_id=d.schema_id,
             schema_url=f"/api/v1/doctypes/{d.name}/schema",
         ).model_dump(mode="json")
         for d in platform.doctypes
@@ -32,8 +37,10 @@ def list_doctypes(platform: PlatformDep) -> JSONResponse:
 
 
 @router.get(
-    "/{name}/schema", summary="The JSON Schema (2020-12) of one doctype",
-    response_model=dict[str, Any], responses=problem_responses(404),
+    "/{name}/schema",
+    summary="The JSON Schema (2020-12) of one doctype",
+    response_model=dict[str, Any],
+    responses=problem_responses(404),
 )
 def doctype_schema(name: str, platform: PlatformDep) -> JSONResponse:
     schema = platform.doctypes.get(name).json_schema()

@@ -24,14 +24,29 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/files", tags=["files"])
 
-_UPLOAD_BODY = {"requestBody": {"required": True, "content": {
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-    "*/*": {"schema": {"type": "string", "format": "binary"}},
-}}}
-_FORM_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary"}},
-}}}}}
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "*/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+_FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
 
 
 def _out(info: FileInfo) -> FileOut:
@@ -39,14 +54,20 @@ def _out(info: FileInfo) -> FileOut:
 
 
 def _created(info: FileInfo) -> JSONResponse:
-    return JSONResponse(_out(info).model_dump(mode="json"), status_code=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/files/{info.id}"})
+    return JSONResponse(
+        _out(info).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/files/{info.id}"},
+    )
 
 
 @router.put(
-    "", response_model=FileOut, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=FileOut,
+    status_code=status.HTTP_201_CREATED,
     summary="Upload a file as the raw request body (Content-Type: its media type), streamed",
-    responses=problem_responses(400, 401, 403, 413, 422), openapi_extra=_UPLOAD_BODY,
+    responses=problem_responses(400, 401, 403, 413, 422),
+    openapi_extra=_UPLOAD_BODY,
 )
 async def upload_raw(
     request: Request,
@@ -55,15 +76,19 @@ async def upload_raw(
 ) -> JSONResponse:
     name = safe_filename(filename)
     media_type = safe_media_type(request.headers.get("content-type"))
-    info = await run_in_threadpool(view.put_file, body_chunks(request), filename=name,
-                                   media_type=media_type)
+    info = await run_in_threadpool(
+        view.put_file, body_chunks(request), filename=name, media_type=media_type
+    )
     return _created(info)
 
 
 @router.post(
-    "", response_model=FileOut, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=FileOut,
+    status_code=status.HTTP_201_CREATED,
     summary="Upload a file from a multipart/form-data form (first file part), streamed",
-    responses=problem_responses(400, 401, 403, 413, 415, 422), openapi_extra=_FORM_BODY,
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    openapi_extra=_FORM_BODY,
 )
 async def upload_form(request: Request, view: DataView) -> JSONResponse:
     content_type = request.headers.get("content-type", "")
@@ -81,7 +106,9 @@ async def upload_form(request: Request, view: DataView) -> JSONResponse:
 
 
 @router.get(
-    "", response_model=list[FileOut], summary="Your files",
+    "",
+    response_model=list[FileOut],
+    summary="Your files",
     responses=problem_responses(401, 403),
 )
 def list_files(view: DataView) -> JSONResponse:
@@ -89,24 +116,34 @@ def list_files(view: DataView) -> JSONResponse:
 
 
 @router.get(
-    "/{file_id}", summary="Download a file (streamed, as an attachment)",
+    "/{file_id}",
+    summary="Download a file (streamed, as an attachment)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The content"},
-               **problem_responses(401, 403, 404)},
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The content"},
+        **problem_responses(401, 403, 404),
+    },
 )
 def download(file_id: str, view: DataView) -> StreamingResponse:
     info, content = view.open_file(file_id)
-    return StreamingResponse(content, media_type=info.media_type, headers={
-        "Content-Disposition": content_disposition("attachment", info.filename),
-        "Content-Length": str(info.size),
-        # Whatever the file claims to be, it never runs as a page of this origin.
-        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
-    })
+    return StreamingResponse(
+        content,
+        media_type=info.media_type,
+        headers={
+            "Content-Disposition": content_disposition("attachment", info.filename),
+            "Content-Length": str(info.size),
+            # Whatever the file claims to be, it never runs as a page of this origin.
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+        },
+    )
 
 
 @router.delete(
-    "/{file_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
-    summary="Delete a file", responses=problem_responses(401, 403, 404),
+    "/{file_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a file",
+    responses=problem_responses(401, 403, 404),
 )
 def delete_file(file_id: str, view: DataView) -> Response:
     view.delete_file(file_id)

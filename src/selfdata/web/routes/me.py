@@ -17,7 +17,9 @@ router = APIRouter(prefix="/me", tags=["me"])
 
 
 @router.get(
-    "", response_model=MeOut, summary="The signed-in account and a summary of its space",
+    "",
+    response_model=MeOut,
+    summary="The signed-in account and a summary of its space",
     responses=problem_responses(401),
 )
 def me(caller: CallerDep, platform: PlatformDep) -> MeOut:
@@ -30,17 +32,22 @@ def me(caller: CallerDep, platform: PlatformDep) -> MeOut:
         space = MeSpace(
             **info.as_dict(), doctypes=[DoctypeSummaryOut(**s.as_dict()) for s in summary]
         )
-    return MeOut(account=AccountOut(username=p.username, role=p.role), space=space,
-                 csrf_token=caller.csrf_token)
+    return MeOut(
+        account=AccountOut(username=p.username, role=p.role),
+        space=space,
+        csrf_token=caller.csrf_token,
+    )
 
 
 @router.post(
-    "/password", response_model=LoginOut,
+    "/password",
+    response_model=LoginOut,
     summary="Change your password: signs out every other session and token",
     description="On success every session and personal token of the account is revoked and a "
-                "new session cookie is set: the response carries its `csrf_token`. Programs "
-                "using a bearer token must create a new token.",
-    responses=problem_responses(401, 403, 415, 422), dependencies=[Depends(require_json)],
+    "new session cookie is set: the response carries its `csrf_token`. Programs "
+    "using a bearer token must create a new token.",
+    responses=problem_responses(401, 403, 415, 422),
+    dependencies=[Depends(require_json)],
 )
 def change_password(
     body: PasswordIn, caller: CallerDep, request: Request, response: Response, platform: PlatformDep
@@ -59,5 +66,8 @@ def change_password(
         ) from None
     platform.sessions.revoke_all(p.account_id)
     csrf, expires_ms = start_session(platform, request, response, p.account_id)
-    return LoginOut(account=AccountOut(username=p.username, role=p.role), csrf_token=csrf,
-                    expires_at=from_ms(expires_ms))
+    return LoginOut(
+        account=AccountOut(username=p.username, role=p.role),
+        csrf_token=csrf,
+        expires_at=from_ms(expires_ms),
+    )

@@ -22,7 +22,9 @@ api_router = APIRouter(tags=["meta"])
 
 
 @root_router.get(
-    "/healthz", response_model=Health, summary="Is the instance up and its database reachable?",
+    "/healthz",
+    response_model=Health,
+    summary="Is the instance up and its database reachable?",
     responses=problem_responses(503),
 )
 def healthz(platform: PlatformDep) -> Health:
@@ -60,6 +62,7 @@ def docs_page(request: Request) -> HTMLResponse:
         "<p>The machine-readable description is <a href=/api/openapi.json>/api/openapi.json</a> "
         "(OpenAPI 3). Errors are <code>application/problem+json</code> documents (RFC 9457).</p>"
         "<table><thead><tr><th>Method<th>Path<th>Summary</thead><tbody>"
-        + "".join(rows) + "</tbody></table></html>"
+        + "".join(rows)
+        + "</tbody></table></html>"
     )
     return HTMLResponse(page)
