@@ -363,8 +363,18 @@ def new_meter(view: SpaceView) -> str:
 # -- data ----------------------------------------------------------------------------
 
 _MERCHANTS = (
-    "CARREFOUR LYON", "BOULANGERIE DU PARC", "SNCF", "TCL", "PHARMACIE BELLECOUR",
-    "FNAC", "DECATHLON", "LIDL", "MONOPRIX", "AMAZON EU", "EDF", "FREE MOBILE",
+    "CARREFOUR LYON",
+    "BOULANGERIE DU PARC",
+    "SNCF",
+    "TCL",
+    "PHARMACIE BELLECOUR",
+    "FNAC",
+    "DECATHLON",
+    "LIDL",
+    "MONOPRIX",
+    "AMAZON EU",
+    "EDF",
+    "FREE MOBILE",
 )
 _CATEGORIES = ("groceries", "transport", "health", "leisure", "utilities", "shopping")
 _METHODS = ("card", "card", "card", "direct_debit", "transfer", "check")

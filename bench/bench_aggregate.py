@@ -71,15 +71,36 @@ def run(config: Config) -> list[Figure]:
         clear_caches(bench.platform, view.space_id)
         cold_s = time_runs(lambda: by("day"), 1)[0]
         figures = [
-            Figure("aggregate.day_10y_cold", cold_s * 1000, "ms", "first call", DAY_TARGET,
-                   f"{points:,} points, caches emptied"),
+            Figure(
+                "aggregate.day_10y_cold",
+                cold_s * 1000,
+                "ms",
+                "first call",
+                DAY_TARGET,
+                f"{points:,} points, caches emptied",
+            ),
         ]
         for every, target in (("day", DAY_TARGET), ("month", None), ("hour", None)):
-            figures.append(Figure(f"aggregate.{every}_10y", median_ms(every), "ms",
-                                  f"median of {runs}", target, f"{points:,} points"))
+            figures.append(
+                Figure(
+                    f"aggregate.{every}_10y",
+                    median_ms(every),
+                    "ms",
+                    f"median of {runs}",
+                    target,
+                    f"{points:,} points",
+                )
+            )
         read_s = median(time_runs(read, runs))
-        figures.append(Figure("aggregate.read_10y", read_s * 1000, "ms", f"median of {runs}",
-                              note="read_points alone, no bucketing"))
+        figures.append(
+            Figure(
+                "aggregate.read_10y",
+                read_s * 1000,
+                "ms",
+                f"median of {runs}",
+                note="read_points alone, no bucketing",
+            )
+        )
     return figures
 
 

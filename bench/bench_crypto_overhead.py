@@ -194,12 +194,16 @@ def run(config: Config) -> list[Figure]:
             plain_wall = summarise([t.wall for t in times["plain"]])
             real_cpu = summarise([t.cpu for t in times["real"]])
             plain_cpu = summarise([t.cpu for t in times["plain"]])
-            figures.append(Figure(
-                f"crypto.{name}_ratio", real_cpu / plain_cpu, "x",
-                f"CPU time, {summary} of {runs}, alternated",
-                note=f"{what}: {_ms(real_cpu)} vs {_ms(plain_cpu)} CPU; wall {_ms(real_wall)} "
-                     f"vs {_ms(plain_wall)} = {real_wall / plain_wall:.2f}",
-            ))
+            figures.append(
+                Figure(
+                    f"crypto.{name}_ratio",
+                    real_cpu / plain_cpu,
+                    "x",
+                    f"CPU time, {summary} of {runs}, alternated",
+                    note=f"{what}: {_ms(real_cpu)} vs {_ms(plain_cpu)} CPU; wall {_ms(real_wall)} "
+                    f"vs {_ms(plain_wall)} = {real_wall / plain_wall:.2f}",
+                )
+            )
     return figures
 
 

@@ -46,8 +46,10 @@ def run(config: Config) -> list[Figure]:
             info = view.put_file(
                 _chunks(content), filename="scan.pdf", media_type="application/pdf"
             )
-            expect(not info.duplicate_of_existing and info.size == len(content),
-                   "the file should be stored as new")
+            expect(
+                not info.duplicate_of_existing and info.size == len(content),
+                "the file should be stored as new",
+            )
             return info.id
 
         put(variant()[: 2 * _MIB])  # warm-up
@@ -57,8 +59,9 @@ def run(config: Config) -> list[Figure]:
         get_s = best(time_runs(lambda: _read_all(view, file_id), repeat))
     note = f"{size_mib} MiB file, 1 MiB sealed segments"
     return [
-        Figure("files.put", size_mib / put_s, "MiB/s", f"best of {repeat}",
-               note=f"{note}, fsync'ed"),
+        Figure(
+            "files.put", size_mib / put_s, "MiB/s", f"best of {repeat}", note=f"{note}, fsync'ed"
+        ),
         Figure("files.get", size_mib / get_s, "MiB/s", f"best of {repeat}", note=note),
     ]
 

@@ -72,8 +72,12 @@ def _readers(platform: Platform, view: SpaceView) -> dict[str, Reader]:
         for record_id in ids:
             view.get_record(record_id)
 
-    return {"direct": direct, "own_transaction": own_transaction,
-            "checked": checked, "audited": audited}
+    return {
+        "direct": direct,
+        "own_transaction": own_transaction,
+        "checked": checked,
+        "audited": audited,
+    }
 
 
 def _prepared(reader: Reader, ids: list[str]) -> Callable[[], Callable[[], None]]:
@@ -101,12 +105,33 @@ def run(config: Config) -> list[Figure]:
     return [
         Figure("gate.read_direct", direct * 1e6, "us/read", stat, note=note),
         Figure("gate.read_own_transaction", own * 1e6, "us/read", stat, note=note),
-        Figure("gate.read_checked", per_read["checked"] * 1e6, "us/read", stat,
-               note="gate check, no audit event"),
-        Figure("gate.read_audited", audited * 1e6, "us/read", stat,
-               note=f"SpaceView.get_record, {1 / audited:,.0f} reads/s on one thread"),
-        Figure("gate.audit_overhead_ratio", audited / direct, "x", stat, OVERHEAD_TARGET,
-               "audited / direct (DESIGN §7)"),
-        Figure("gate.overhead_vs_transaction", audited / own, "x", stat,
-               note="audited / direct with one transaction per read"),
+        Figure(
+            "gate.read_checked",
+            per_read["checked"] * 1e6,
+            "us/read",
+            stat,
+            note="gate check, no audit event",
+        ),
+        Figure(
+            "gate.read_audited",
+            audited * 1e6,
+            "us/read",
+            stat,
+            note=f"SpaceView.get_record, {1 / audited:,.0f} reads/s on one thread",
+        ),
+        Figure(
+            "gate.audit_overhead_ratio",
+            audited / direct,
+            "x",
+            stat,
+            OVERHEAD_TARGET,
+            "audited / direct (DESIGN §7)",
+        ),
+        Figure(
+            "gate.overhead_vs_transaction",
+            audited / own,
+            "x",
+            stat,
+            note="audited / direct with one transaction per read",
+        ),
     ]

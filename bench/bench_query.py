@@ -69,11 +69,26 @@ def run(config: Config) -> list[Figure]:
         pages_s = best(time_runs(filtered_pages, scan_runs))
         one_s = best(time_runs(no_match, scan_runs))
     return [
-        Figure("query.first_page_100", page_s * 1000, "ms", f"median of {page_runs}",
-               note=f"of {count:,} records"),
-        Figure("query.filtered_all_pages", pages_s * 1000, "ms", f"best of {scan_runs}",
-               note=f"amount<-50: {expected:,} of {count:,} records, pages of 1,000, "
-                    f"{count / pages_s:,.0f} records/s"),
-        Figure("query.filtered_one_request", one_s * 1000, "ms", f"best of {scan_runs}",
-               note=f"no match, {count:,} records decrypted, {count / one_s:,.0f} records/s"),
+        Figure(
+            "query.first_page_100",
+            page_s * 1000,
+            "ms",
+            f"median of {page_runs}",
+            note=f"of {count:,} records",
+        ),
+        Figure(
+            "query.filtered_all_pages",
+            pages_s * 1000,
+            "ms",
+            f"best of {scan_runs}",
+            note=f"amount<-50: {expected:,} of {count:,} records, pages of 1,000, "
+            f"{count / pages_s:,.0f} records/s",
+        ),
+        Figure(
+            "query.filtered_one_request",
+            one_s * 1000,
+            "ms",
+            f"best of {scan_runs}",
+            note=f"no match, {count:,} records decrypted, {count / one_s:,.0f} records/s",
+        ),
     ]

@@ -34,9 +34,7 @@ IMPORT_TARGET = Target(">=", 50_000)
 Prepare = Callable[[], Callable[[], None]]
 
 
-def _insert(
-    view: SpaceView, items: Sequence[Mapping[str, Any]], *, validated: bool
-) -> None:
+def _insert(view: SpaceView, items: Sequence[Mapping[str, Any]], *, validated: bool) -> None:
     report = view.put_records(TRANSACTION, items, validated=validated)
     expect(report.created == len(items), f"expected {len(items)} new records, got {report.created}")
 
@@ -61,20 +59,35 @@ def run(config: Config) -> list[Figure]:
             return prepare
 
         # Alternated, so that both variants meet the same database size and load.
-        times = time_alternating({
-            "validated": insert(items, validated=False),
-            "prevalidated": insert(canonical, validated=True),
-        }, repeat)
+        times = time_alternating(
+            {
+                "validated": insert(items, validated=False),
+                "prevalidated": insert(canonical, validated=True),
+            },
+            repeat,
+        )
         validated_s = best([t.wall for t in times["validated"]])
         prevalidated_s = best([t.wall for t in times["prevalidated"]])
         reimport_s = _reimport(bench, items, canonical, repeat)
     return [
-        Figure("records.insert_validated", count / validated_s, "records/s", stat,
-               IMPORT_TARGET, note),
-        Figure("records.insert_prevalidated", count / prevalidated_s, "records/s", stat,
-               IMPORT_TARGET, note),
-        Figure("records.reimport_dedup", count / reimport_s, "records/s", f"best of {repeat}",
-               note=f"{note}, all already stored, raw dicts"),
+        Figure(
+            "records.insert_validated", count / validated_s, "records/s", stat, IMPORT_TARGET, note
+        ),
+        Figure(
+            "records.insert_prevalidated",
+            count / prevalidated_s,
+            "records/s",
+            stat,
+            IMPORT_TARGET,
+            note,
+        ),
+        Figure(
+            "records.reimport_dedup",
+            count / reimport_s,
+            "records/s",
+            f"best of {repeat}",
+            note=f"{note}, all already stored, raw dicts",
+        ),
     ]
 
 

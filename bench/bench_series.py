@@ -40,8 +40,11 @@ READING = "energy.reading"
 
 
 def _ingest_rate(
-    view: SpaceView, meter_id: str,
-    ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], repeat: int,
+    view: SpaceView,
+    meter_id: str,
+    ts: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    repeat: int,
 ) -> float:
     def fresh() -> Stream:
         return view.create_stream(READING, record_id=meter_id)
@@ -80,10 +83,27 @@ def run(config: Config) -> list[Figure]:
 
         day_s = median(time_runs(one_day, day_runs))
     return [
-        Figure("series.ingest_10y_half_hourly", half_hourly, "readings/s", f"best of {repeat}",
-               INGEST_TARGET, f"{ts10.shape[0]:,} points in one append"),
-        Figure("series.ingest_1y_minute", minute, "readings/s", f"best of {repeat}",
-               INGEST_TARGET, f"{ts1m.shape[0]:,} points in one append"),
-        Figure("series.append_one_day", day_s * 1000, "ms", f"median of {day_runs}",
-               note="48 points onto the 10-year stream"),
+        Figure(
+            "series.ingest_10y_half_hourly",
+            half_hourly,
+            "readings/s",
+            f"best of {repeat}",
+            INGEST_TARGET,
+            f"{ts10.shape[0]:,} points in one append",
+        ),
+        Figure(
+            "series.ingest_1y_minute",
+            minute,
+            "readings/s",
+            f"best of {repeat}",
+            INGEST_TARGET,
+            f"{ts1m.shape[0]:,} points in one append",
+        ),
+        Figure(
+            "series.append_one_day",
+            day_s * 1000,
+            "ms",
+            f"median of {day_runs}",
+            note="48 points onto the 10-year stream",
+        ),
     ]

@@ -27,6 +27,7 @@ import bench_aggregate
 import bench_crypto_overhead
 import bench_files
 import bench_gate
+import bench_http
 import bench_query
 import bench_records
 import bench_series
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
     "crypto": bench_crypto_overhead.run,
     "gate": bench_gate.run,
     "files": bench_files.run,
+    "http": bench_http.run,
 }
 
 
@@ -47,22 +49,37 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py", description="Measure selfdata against the DESIGN §7 targets."
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller data sets and fewer runs (CI smoke test, < 60 s)")
-    parser.add_argument("--only", action="append", metavar="NAME", default=[],
-                        help="run only this benchmark (repeatable, or comma-separated): "
-                             + ", ".join(BENCHMARKS))
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the machine description and every figure to FILE")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="run on this database (e.g. PostgreSQL) instead of a temporary "
-                             "SQLite file; the spaces created are erased afterwards")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller data sets and fewer runs (CI smoke test, < 60 s)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        default=[],
+        help="run only this benchmark (repeatable, or comma-separated): " + ", ".join(BENCHMARKS),
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the machine description and every figure to FILE",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="run on this database (e.g. PostgreSQL) instead of a temporary "
+        "SQLite file; the spaces created are erased afterwards",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
     unknown = [name for name in args.only if name not in BENCHMARKS]
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(unknown)}; "
-                     f"choose among {', '.join(BENCHMARKS)}")
+        parser.error(
+            f"unknown benchmark {', '.join(unknown)}; choose among {', '.join(BENCHMARKS)}"
+        )
     return args
 
 
@@ -91,28 +108,46 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# {name} FAILED (traceback on stderr)", flush=True)
             traceback.print_exc()
             continue
-        produced.append(Figure(f"memory.peak_rss_after_{name}", peak_rss_mib(), "MiB",
-                               "ru_maxrss", note="peak of the whole run so far"))
+        produced.append(
+            Figure(
+                f"memory.peak_rss_after_{name}",
+                peak_rss_mib(),
+                "MiB",
+                "ru_maxrss",
+                note="peak of the whole run so far",
+            )
+        )
         for figure in produced:
             print(figure.line(), flush=True)
-        print(f"# {name} took {time.perf_counter() - module_started:.1f} s; {TIMED.describe()}",
-              flush=True)
+        print(
+            f"# {name} took {time.perf_counter() - module_started:.1f} s; {TIMED.describe()}",
+            flush=True,
+        )
         figures.extend(produced)
     missed = [f.name for f in figures if f.status == "MISSED"]
     elapsed = time.perf_counter() - started
-    print(f"# {len(figures)} figures in {elapsed:.0f} s; "
-          + (f"{len(missed)} target(s) MISSED: {', '.join(missed)}" if missed
-             else "every target met")
-          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    print(
+        f"# {len(figures)} figures in {elapsed:.0f} s; "
+        + (f"{len(missed)} target(s) MISSED: {', '.join(missed)}" if missed else "every target met")
+        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
     print(f"# load      {load_average()} at end")
     if args.json:
-        args.json.write_text(json.dumps({
-            "machine": {**asdict(machine), "database": database},
-            "mode": "quick" if config.quick else "full",
-            "seconds": round(elapsed, 1),
-            "figures": [f.as_dict() for f in figures],
-            "failed": failed,
-        }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": {**asdict(machine), "database": database},
+                    "mode": "quick" if config.quick else "full",
+                    "seconds": round(elapsed, 1),
+                    "figures": [f.as_dict() for f in figures],
+                    "failed": failed,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     return 1 if failed else 0
 
 

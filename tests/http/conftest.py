@@ -126,7 +126,9 @@ def login(client: TestClient, username: str = "alice", password: str = PASSWORD)
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
     """The app behind a real uvicorn server on a free loopback port."""
-    sock = socket.socket()
+    # IPPROTO_TCP given explicitly: asyncio sets TCP_NODELAY only on sockets that say
+    # they are TCP; without it Nagle and delayed ACKs add 40 ms to every response.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)

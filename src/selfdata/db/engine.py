@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -30,11 +31,7 @@ def create_engine_for(url: str, *, pool_size: int = 10) -> Engine:
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Take transaction control from pysqlite and begin every transaction IMMEDIATE:
-        # nearly every access writes its audit event, and a deferred transaction that
-        # reads then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another connection
-        # wrote in between, instead of waiting its turn on the busy timeout.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialise_writers(engine)
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -46,6 +43,37 @@ def create_engine_for(url: str, *, pool_size: int = 10) -> Engine:
         f"unsupported database URL scheme {parsed.drivername!r}; use sqlite:///PATH or "
         "postgresql://USER@HOST/DB"
     )
+
+
+def _serialise_writers(engine: Engine) -> None:
+    """Begin every SQLite transaction IMMEDIATE, taking turns on an in-process lock first.
+
+    IMMEDIATE: nearly every access writes its audit event, and a deferred transaction
+    that reads then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another connection
+    wrote in between. The lock: SQLite's busy handler waits by sleeping (1, 2, 5 … 100
+    ms), so threads of one server queued on it would wake late; a lock hands over at
+    once. It is re-entrant so a thread that nests connections behaves as without it
+    (SQLite's own timeout answers), and other processes still meet SQLite's lock.
+    """
+    lock = threading.RLock()
+
+    def begin(conn: Connection) -> None:
+        lock.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+
+    def end(conn: Connection) -> None:
+        try:
+            lock.release()
+        except RuntimeError:  # not ours (a transaction that never began): nothing held
+            pass
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
