@@ -130,7 +130,10 @@ def run(config: Config) -> list[Figure]:
         expect(bool(logged) and logged[0].event.consent_id == consent.id, "reads were not audited")
     audited_rps = audited["count"] / audited["seconds"]
     plain_rps = plain["count"] / plain["seconds"]
-    note = f"{CONCURRENCY} in flight from another process, {seconds:.0f} s, {audited['count']:,} requests"
+    note = (
+        f"{CONCURRENCY} in flight from another process, {seconds:.0f} s, "
+        f"{audited['count']:,} requests"
+    )
     return [
         Figure("http.read_audited_rps", audited_rps, "requests/s", "throughput", RPS_TARGET, note),
         Figure(

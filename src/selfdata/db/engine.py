@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -66,10 +67,9 @@ def _serialise_writers(engine: Engine) -> None:
             raise
 
     def end(conn: Connection) -> None:
-        try:
+        # RuntimeError: not ours (a transaction that never began), nothing to release.
+        with contextlib.suppress(RuntimeError):
             lock.release()
-        except RuntimeError:  # not ours (a transaction that never began): nothing held
-            pass
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", end)
