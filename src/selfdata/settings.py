@@ -47,6 +47,7 @@ class Settings:
     timezone: str = "Europe/Paris"
     session_hours: int = 12
     token_days: int = 90
+    threads: int = 0  # request threads per server process (0: 2 on SQLite, 40 on PostgreSQL)
     checkpoint_minutes: int = 60  # how often `selfdata serve` signs grown logs (0: never)
     argon2_profile: str = "default"  # "default" (RFC 9106 second recommendation) or "test"
     limits: Limits = field(default_factory=Limits)
@@ -102,6 +103,7 @@ class Settings:
 def _from_mapping(data: dict[str, Any], origin: str, home: Path) -> dict[str, Any]:
     known = {
         "checkpoint_minutes",
+        "threads",
         "database_url",
         "timezone",
         "session_hours",

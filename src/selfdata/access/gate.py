@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from selfdata.access.actors import Actor
 from selfdata.access.policy import AccessRequest, ConsentFacts, Decision, SpaceStatus, decide
@@ -34,7 +34,7 @@ from selfdata.doctypes import DoctypeRegistry
 from selfdata.errors import AccessDenied, CryptoError, NotFound, SelfdataError
 from selfdata.services.registry import service_status
 from selfdata.settings import Settings
-from selfdata.store.consents import active_consents, consent_states
+from selfdata.store.consents import consent_facts
 from selfdata.store.keys import KeyStore
 from selfdata.store.purge import purge_space
 from selfdata.store.types import to_ms
@@ -42,6 +42,9 @@ from selfdata.store.types import to_ms
 __all__ = ["Access", "Gate"]
 
 log = logging.getLogger(__name__)
+
+# Built once: every access runs it.
+_SPACE = select(spaces.c.status, spaces.c.timezone).where(spaces.c.id == bindparam("space_id"))
 
 
 @dataclass(slots=True)
@@ -109,9 +112,7 @@ class Gate:
 
     def _space(self, conn: Connection, space_id: str) -> tuple[SpaceStatus, str]:
         """The space's status and time zone, read in the caller's transaction."""
-        row = conn.execute(
-            select(spaces.c.status, spaces.c.timezone).where(spaces.c.id == space_id)
-        ).first()
+        row = conn.execute(_SPACE, {"space_id": space_id}).first()
         statuses: dict[object, SpaceStatus] = {
             "active": "active",
             "suspended": "suspended",
@@ -196,18 +197,10 @@ class Gate:
         if actor.kind != "service" or keys is None:
             return None
         status = service_status(conn, actor.id)
-        active = active_consents(conn, keys, actor.id, now_ms) if status == "approved" else []
-        lapsed = []
-        for consent_id, state, expires_at in consent_states(conn, keys.space_id, actor.id):
-            if actor.consent_id is not None and consent_id != actor.consent_id:
-                continue
-            if state == "withdrawn":
-                lapsed.append("withdrawn")
-            elif state == "expired" or expires_at <= now_ms:
-                lapsed.append("expired")
-        if actor.consent_id is not None:
-            # A token is bound to one consent: the service's other consents do not count.
-            active = [c for c in active if c.id == actor.consent_id]
+        if status != "approved":
+            return ConsentFacts(status)
+        # A token is bound to one consent: the service's other consents do not count.
+        active, lapsed = consent_facts(conn, keys, actor.id, now_ms, only=actor.consent_id)
         return ConsentFacts(status, tuple(active), tuple(lapsed), self.clock.now())
 
     def _event(self, access: Access) -> AuditEvent:

@@ -414,21 +414,37 @@ class SpaceView:
         media_type: str,
         source_id: str | None = None,
     ) -> FileInfo:
-        with self._gate.access(self._request("write", "file")) as access:
-            info = file_store.put_file(
-                access.conn,
-                access.keys,
-                self._gate.blobs,
-                chunks,
-                filename=filename,
-                media_type=media_type,
-                now_ms=access.now_ms,
-                max_bytes=self._gate.settings.limits.max_file_bytes,
-                source_id=source_id,
-            )
-            access.note(
-                count=1, target=info.id, size=info.size, duplicate=info.duplicate_of_existing
-            )
+        """Store a file. The content is sealed and written between two short decisions of
+        the gate, outside any transaction: a slow upload never holds the write lock."""
+        request = self._request("write", "file")
+        with self._gate.access(request, audited=False) as access:
+            keys, now_ms = access.keys, access.now_ms
+        staged = file_store.stage_file(
+            keys,
+            self._gate.blobs,
+            chunks,
+            filename=filename,
+            now_ms=now_ms,
+            max_bytes=self._gate.settings.limits.max_file_bytes,
+        )
+        try:
+            with self._gate.access(request) as access:
+                info = file_store.record_file(
+                    access.conn,
+                    access.keys,
+                    self._gate.blobs,
+                    staged,
+                    filename=filename,
+                    media_type=media_type,
+                    now_ms=access.now_ms,
+                    source_id=source_id,
+                )
+                access.note(
+                    count=1, target=info.id, size=info.size, duplicate=info.duplicate_of_existing
+                )
+        except BaseException:
+            self._gate.blobs.delete(staged.blob_key)
+            raise
         return info
 
     def open_file(self, file_id: str) -> tuple[FileInfo, Iterator[bytes]]:

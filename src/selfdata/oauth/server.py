@@ -29,7 +29,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from selfdata.clock import Clock
 from selfdata.db.tables import oauth_codes, oauth_tokens
@@ -43,6 +43,11 @@ CODE_TTL = 600
 ACCESS_TTL = 3600
 REFRESH_TTL = 30 * 86400
 _AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+# Built once: every service request looks its token up.
+_BY_ACCESS = select(oauth_tokens).where(oauth_tokens.c.access_hash == bindparam("digest"))
+_BY_REFRESH = select(oauth_tokens).where(oauth_tokens.c.refresh_hash == bindparam("digest"))
 
 
 def _hash(secret: str) -> bytes:
@@ -343,12 +348,12 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
     def _find_token(
         self, *, access: str | None = None, refresh: str | None = None
     ) -> _Token | None:
-        column = oauth_tokens.c.access_hash if access else oauth_tokens.c.refresh_hash
+        query = _BY_ACCESS if access else _BY_REFRESH
         secret = access or refresh
         if not secret:
             return None
         with self._engine.connect() as conn:
-            row = conn.execute(select(oauth_tokens).where(column == _hash(secret))).first()
+            row = conn.execute(query, {"digest": _hash(secret)}).first()
         return _Token(row, self._now_ms()) if row is not None else None
 
     def _revoke(self, token: _Token, reason: str = "revoked") -> None:

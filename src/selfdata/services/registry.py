@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from selfdata.clock import Clock
 from selfdata.db.tables import services
@@ -68,9 +68,12 @@ def _info(row: object) -> ServiceInfo:
     )
 
 
+_STATUS = select(services.c.status).where(services.c.id == bindparam("service_id"))
+
+
 def service_status(conn: Connection, service_id: str) -> str | None:
     """The status of a service, inside the caller's transaction (the gate's check)."""
-    value = conn.execute(select(services.c.status).where(services.c.id == service_id)).scalar()
+    value = conn.execute(_STATUS, {"service_id": service_id}).scalar()
     return None if value is None else str(value)
 
 
@@ -79,6 +82,7 @@ class ServiceRegistry:
         self._engine = engine
         self._clock = clock
         self._doctypes = frozenset(doctypes)
+        self._labels: dict[str, str] = {}
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
@@ -98,6 +102,7 @@ class ServiceRegistry:
             raise ValidationFailed(
                 f"the manifest of {manifest.id} asks for unknown doctypes", unknown
             )
+        self._labels.pop(manifest.id, None)
         now = self._now()
         with self._engine.begin() as conn:
             row = conn.execute(select(services).where(services.c.id == manifest.id)).first()
@@ -166,6 +171,16 @@ class ServiceRegistry:
             query = query.where(services.c.status == status)
         with self._engine.connect() as conn:
             return [_info(row) for row in conn.execute(query)]
+
+    def label(self, service_id: str) -> str:
+        """The service's English name, for access-log entries. Cached: it is only a label
+        (the status, which grants or refuses, is read at every access)."""
+        cached = self._labels.get(service_id)
+        if cached is not None:
+            return cached
+        name = self.get(service_id).manifest.name.en
+        self._labels[service_id] = name
+        return name
 
     def issue_client_secret(self, service_id: str) -> str:
         """A new client secret (shown once) for a service that keeps secrets server-side;

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from selfdata.consent.record import ConsentRecord
 from selfdata.crypto import Associated, SpaceKeys
@@ -104,6 +104,33 @@ def active_consents(
         )
     ).all()
     return [_decode(keys, row) for row in rows]
+
+
+_SERVICE_CONSENTS = select(consents).where(
+    consents.c.space_id == bindparam("space_id"), consents.c.service_id == bindparam("service_id")
+)
+
+
+def consent_facts(
+    conn: Connection, keys: SpaceKeys, service_id: str, now_ms: int, only: str | None = None
+) -> tuple[list[ConsentRecord], list[str]]:
+    """For the authorisation point, in one query: a service's active consents in the
+    space (decrypted) and the states of its lapsed ones (clear columns). ``only``
+    restricts both to one consent (a token is bound to one)."""
+    active: list[ConsentRecord] = []
+    lapsed: list[str] = []
+    for row in conn.execute(
+        _SERVICE_CONSENTS, {"space_id": keys.space_id, "service_id": service_id}
+    ):
+        if only is not None and row.id != only:
+            continue
+        if row.status == "withdrawn":
+            lapsed.append("withdrawn")
+        elif row.status == "expired" or row.expires_at <= now_ms:
+            lapsed.append("expired")
+        else:
+            active.append(_decode(keys, row))
+    return active, lapsed
 
 
 def revoke_tokens(conn: Connection, space_id: str, consent_id: str, now_ms: int) -> int:

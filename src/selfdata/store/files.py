@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -24,7 +25,15 @@ from selfdata.errors import CryptoError, NotFound, PayloadTooLarge
 from selfdata.ids import new_id
 from selfdata.store.types import FileInfo, at_ms
 
-__all__ = ["delete_file", "file_info", "list_files", "put_file", "read_file"]
+__all__ = [
+    "StagedFile",
+    "delete_file",
+    "file_info",
+    "list_files",
+    "read_file",
+    "record_file",
+    "stage_file",
+]
 
 _MAGIC = b"SDF1"
 _SEGMENT = 1024 * 1024
@@ -49,37 +58,44 @@ def _resegment(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     yield bytes(buffer)  # always one (possibly empty) final segment
 
 
-def put_file(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A file sealed and written to the blob store, not yet recorded in the database."""
+
+    id: str
+    blob_key: str
+    size: int
+    fingerprint: bytes
+
+
+def stage_file(
     keys: SpaceKeys,
     blobs: BlobStore,
     chunks: Iterable[bytes],
     *,
     filename: str,
-    media_type: str,
     now_ms: int,
     max_bytes: int,
-    source_id: str | None = None,
-) -> FileInfo:
-    """Seal and store a file; an identical file already in the space is not stored twice."""
+) -> StagedFile:
+    """Seal ``chunks`` into a new blob, outside any database transaction (a slow upload
+    must not hold the database's write lock); :func:`record_file` then records it."""
     file_id = new_id(now_ms)
     space_id = keys.space_id
     mac = keys.fingerprint_stream()
     total = 0
 
     def sealed() -> Iterator[bytes]:
-        nonlocal total
         yield _MAGIC + _LEN.pack(_SEGMENT)
         segments = _resegment(chunks, _SEGMENT)
         current = next(segments)
         index = 0
         for following in segments:
-            yield from _seal_segment(current, index, final=False)
+            yield _seal_segment(current, index, final=False)
             index += 1
             current = following
-        yield from _seal_segment(current, index, final=True)
+        yield _seal_segment(current, index, final=True)
 
-    def _seal_segment(data: bytes, index: int, *, final: bool) -> Iterator[bytes]:
+    def _seal_segment(data: bytes, index: int, *, final: bool) -> bytes:
         nonlocal total
         total += len(data)
         if total > max_bytes:
@@ -88,46 +104,50 @@ def put_file(
             )
         mac.update(data)
         box = keys.cipher.seal_raw(data, _segment_ad(space_id, file_id, index, final))
-        yield _LEN.pack(len(box)) + box
+        return _LEN.pack(len(box)) + box
 
     blob_key = f"{space_id}/{file_id}"
     blobs.put(blob_key, sealed())
-    fingerprint = mac.digest()
-    try:
-        duplicate = conn.execute(
-            select(files.c.id).where(
-                files.c.space_id == space_id, files.c.fingerprint == fingerprint
-            )
-        ).scalar()
-        if duplicate is not None:
-            blobs.delete(blob_key)
-            info = file_info(conn, keys, str(duplicate))
-            return FileInfo(
-                info.id,
-                info.size,
-                info.filename,
-                info.media_type,
-                info.created_at,
-                info.source_id,
-                duplicate_of_existing=True,
-            )
-        meta = {"filename": filename, "media_type": media_type}
-        conn.execute(
-            insert(files).values(
-                space_id=space_id,
-                id=file_id,
-                size=total,
-                fingerprint=fingerprint,
-                blob_key=blob_key,
-                source_id=source_id,
-                created_at=now_ms,
-                body=keys.cipher.seal_raw(orjson.dumps(meta), _meta_ad(space_id, file_id)),
-            )
+    return StagedFile(file_id, blob_key, total, mac.digest())
+
+
+def record_file(
+    conn: Connection,
+    keys: SpaceKeys,
+    blobs: BlobStore,
+    staged: StagedFile,
+    *,
+    filename: str,
+    media_type: str,
+    now_ms: int,
+    source_id: str | None = None,
+) -> FileInfo:
+    """Record a staged file; an identical file already in the space is kept instead
+    (the new blob is deleted). On failure the caller deletes the staged blob."""
+    space_id = keys.space_id
+    duplicate = conn.execute(
+        select(files.c.id).where(
+            files.c.space_id == space_id, files.c.fingerprint == staged.fingerprint
         )
-    except BaseException:
-        blobs.delete(blob_key)
-        raise
-    return FileInfo(file_id, total, filename, media_type, at_ms(now_ms), source_id)
+    ).scalar()
+    if duplicate is not None:
+        blobs.delete(staged.blob_key)
+        info = file_info(conn, keys, str(duplicate))
+        return replace(info, duplicate_of_existing=True)
+    meta = {"filename": filename, "media_type": media_type}
+    conn.execute(
+        insert(files).values(
+            space_id=space_id,
+            id=staged.id,
+            size=staged.size,
+            fingerprint=staged.fingerprint,
+            blob_key=staged.blob_key,
+            source_id=source_id,
+            created_at=now_ms,
+            body=keys.cipher.seal_raw(orjson.dumps(meta), _meta_ad(space_id, staged.id)),
+        )
+    )
+    return FileInfo(staged.id, staged.size, filename, media_type, at_ms(now_ms), source_id)
 
 
 def _row(conn: Connection, space_id: str, file_id: str) -> Any:

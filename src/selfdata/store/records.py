@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from sqlalchemy import Connection, delete, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from selfdata.crypto import Associated, SpaceKeys
@@ -218,20 +218,23 @@ def _to_record(keys: SpaceKeys, row: Any) -> Record:
 def get_record(
     conn: Connection, keys: SpaceKeys, record_id: str, doctype: str | None = None
 ) -> Record:
-    where = [records.c.space_id == keys.space_id, records.c.id == record_id]
-    if doctype is not None:
-        where.append(records.c.doctype == doctype)
-    row = conn.execute(select(records).where(*where)).first()
-    if row is None:
+    row = conn.execute(_RECORD, {"space_id": keys.space_id, "record_id": record_id}).first()
+    if row is None or (doctype is not None and row.doctype != doctype):
         raise NotFound(f"no record {record_id}" + (f" of doctype {doctype}" if doctype else ""))
     return _to_record(keys, row)
 
 
+_DOCTYPE = select(records.c.doctype).where(
+    records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+)
+_RECORD = select(records).where(
+    records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+)
+
+
 def record_doctype(conn: Connection, space_id: str, record_id: str) -> str:
     """The doctype of a record (clear metadata), to authorise before decrypting."""
-    value = conn.execute(
-        select(records.c.doctype).where(records.c.space_id == space_id, records.c.id == record_id)
-    ).scalar()
+    value = conn.execute(_DOCTYPE, {"space_id": space_id, "record_id": record_id}).scalar()
     if value is None:
         raise NotFound(f"no record {record_id}")
     return str(value)

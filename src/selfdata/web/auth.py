@@ -180,7 +180,7 @@ def service_view(request: Request, platform: Platform, token: str) -> SpaceView:
     """The citizen's space as a service holding a consent-bound OAuth token sees it:
     only what that consent covers, for the purpose the request declares."""
     granted = platform.oauth.resource_token(token)
-    name = platform.services.get(granted.service_id).manifest.name.en
+    name = platform.services.label(granted.service_id)
     actor = Actor(
         "service", granted.service_id, granted.space_id, label=name, consent_id=granted.consent_id
     )
