@@ -148,6 +148,13 @@ def init_instance(
         KeyFileProvider(settings.key_file).create()
         created_key = True
     if not os.environ.get(SIGNING_ENV) and not settings.signing_key_file.exists():
+        if not create:
+            # Receipts and checkpoints already handed out name the old key: a new one
+            # would make them unverifiable against what the instance publishes.
+            raise ConfigurationError(
+                f"no signing key at {settings.signing_key_file} (and {SIGNING_ENV} is not set): "
+                "restore it from your backup; `selfdata upgrade` never creates one"
+            )
         OperatorSigner.create_file(settings.signing_key_file)
     settings.blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine_for(settings.database_url)

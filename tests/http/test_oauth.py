@@ -33,21 +33,23 @@ def _meter_stream(view: SpaceView) -> str:
     return stream
 
 
+def _sign_in(browser: httpx.Client, page: str, *, with_csrf: bool = True) -> httpx.Response:
+    """Submit the sign-in form shown on the authorization page, as a browser would."""
+    nxt = re.search(r'name="next" value="([^"]+)"', page)
+    login_csrf = re.search(r'name="login_csrf" value="([^"]+)"', page)
+    assert nxt and login_csrf
+    form = {"username": "alice", "password": PASSWORD, "next": nxt.group(1).replace("&amp;", "&")}
+    if with_csrf:
+        form["login_csrf"] = login_csrf.group(1)
+    return browser.post("/oauth/login", data=form)
+
+
 def _consent_in_browser(server: str, authorize_url: str, grants: list[str] | None = None) -> str:
     """What the citizen does in the browser; returns the redirect back to the service."""
     with httpx.Client(base_url=server, follow_redirects=False) as browser:
         page = browser.get(authorize_url)
         assert page.status_code == 200 and 'name="password"' in page.text
-        nxt = re.search(r'name="next" value="([^"]+)"', page.text)
-        assert nxt
-        signed_in = browser.post(
-            "/oauth/login",
-            data={
-                "username": "alice",
-                "password": PASSWORD,
-                "next": nxt.group(1).replace("&amp;", "&"),
-            },
-        )
+        signed_in = _sign_in(browser, page.text)
         assert signed_in.status_code == 303
         consent = browser.get(signed_in.headers["location"])
         assert consent.status_code == 200, consent.text
@@ -56,9 +58,15 @@ def _consent_in_browser(server: str, authorize_url: str, grants: list[str] | Non
             "form-action 'self' http://127.0.0.1:8765" in consent.headers["content-security-policy"]
         )
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
+        notice = re.search(r'name="notice_hash" value="([^"]+)"', consent.text)
         action = re.search(r'<form method="post" action="([^"]+)"', consent.text)
-        assert csrf and action
-        form = {"csrf_token": csrf.group(1), "decision": "allow", "grant": grants or ["load-curve"]}
+        assert csrf and action and notice
+        form = {
+            "notice_hash": notice.group(1),
+            "csrf_token": csrf.group(1),
+            "decision": "allow",
+            "grant": grants or ["load-curve"],
+        }
         decided = browser.post(action.group(1).replace("&amp;", "&"), data=form)
         assert decided.status_code == 302, decided.text
         return decided.headers["location"]
@@ -219,25 +227,29 @@ def test_refusing_on_the_consent_screen(
     )
     with httpx.Client(base_url=server, follow_redirects=False) as browser:
         page = browser.get(url)
-        nxt = re.search(r'name="next" value="([^"]+)"', page.text)
-        assert nxt
-        consent = browser.get(
-            browser.post(
-                "/oauth/login",
-                data={
-                    "username": "alice",
-                    "password": PASSWORD,
-                    "next": nxt.group(1).replace("&amp;", "&"),
-                },
-            ).headers["location"]
-        )
+        consent = browser.get(_sign_in(browser, page.text).headers["location"])
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
         action = re.search(r'<form method="post" action="([^"]+)"', consent.text)
         assert csrf and action
         target = action.group(1).replace("&amp;", "&")
         forged = browser.post(target, data={"csrf_token": "forged", "decision": "allow"})
         assert forged.status_code == 403
-        refused = browser.post(target, data={"csrf_token": csrf.group(1), "decision": "deny"})
+        notice = re.search(r'name="notice_hash" value="([^"]+)"', consent.text)
+        assert notice
+        stale = browser.post(
+            target,
+            data={
+                "csrf_token": csrf.group(1),
+                "decision": "allow",
+                "notice_hash": "0" * 64,
+                "grant": ["load-curve"],
+            },
+        )
+        assert stale.status_code == 409
+        refused = browser.post(
+            target,
+            data={"csrf_token": csrf.group(1), "decision": "deny", "notice_hash": notice.group(1)},
+        )
     assert refused.status_code == 302
     assert parse_qs(urlsplit(refused.headers["location"]).query)["error"] == ["access_denied"]
     assert alice.consents() == []
@@ -252,3 +264,23 @@ def test_discovery_documents(platform: Platform, server: str) -> None:
     )
     keys = httpx.get(f"{server}/.well-known/jwks.json").json()
     assert keys == platform.signer.jwks()
+
+
+def test_sign_in_form_refuses_cross_site_posts(
+    platform: Platform, server: str, coach: OAuth2Client
+) -> None:
+    make_space(platform)
+    url, _ = coach.create_authorization_url(
+        f"{server}/oauth/authorize", code_verifier=generate_token(64)
+    )
+    with httpx.Client(base_url=server, follow_redirects=False) as browser:
+        page = browser.get(url)
+        forged = _sign_in(browser, page.text, with_csrf=False)
+        assert forged.status_code == 403 and "selfdata_session" not in forged.headers.get(
+            "set-cookie", ""
+        )
+    with httpx.Client(
+        base_url=server, follow_redirects=False
+    ) as other_site:  # no cookie from the page
+        replayed = _sign_in(other_site, page.text)
+        assert replayed.status_code == 403

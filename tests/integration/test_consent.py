@@ -236,3 +236,75 @@ def test_manifests_cannot_ask_for_the_log_or_unknown_doctypes(platform: Platform
         pass
     assert denied.value.reason == "action-not-for-services"
     assert alice.access_log(limit=1)[0].event.reason == "action-not-for-services"
+
+
+def _custom_service(platform: Platform, requests: list[dict[str, object]]) -> object:
+    from selfdata.services import Manifest, load_manifest
+    from tests.support.services import EXAMPLE_MANIFEST
+
+    base = load_manifest(EXAMPLE_MANIFEST).model_dump(mode="json")
+    base.update(id="probe", requests=requests)
+    platform.services.register(Manifest.model_validate(base))
+    return platform.services.approve("probe")
+
+
+def _request(rid: str, doctypes: list[str], ops: list[str], period: str) -> dict[str, object]:
+    return {
+        "id": rid,
+        "doctypes": doctypes,
+        "operations": ops,
+        "period": period,
+        "purposes": [SERVICE],
+        "explanation": {"fr": "x", "en": "x"},
+    }
+
+
+def test_a_service_reaches_only_the_files_of_papers_in_its_period(
+    platform: Platform, clock: FixedClock
+) -> None:
+    alice = make_space(platform)
+    recent = alice.put_file(
+        [b"%PDF recent"], filename="avis-2026.pdf", media_type="application/pdf"
+    )
+    old = alice.put_file([b"%PDF old"], filename="avis-2024.pdf", media_type="application/pdf")
+    loose = alice.put_file([b"%PDF medical"], filename="resultat.pdf", media_type="application/pdf")
+    paper = dict(EXAMPLES["paper.document"])
+    alice.put_records(
+        "paper.document",
+        [
+            {**paper, "file_id": recent.id, "issued_on": "2026-02-20", "reference": "R1"},
+            {**paper, "file_id": old.id, "issued_on": "2024-02-20", "reference": "R2"},
+        ],
+    )
+    info = _custom_service(platform, [_request("papers", ["paper.document"], ["read"], "P30D")])
+    alice.give_consent(info)  # type: ignore[arg-type]
+    service = platform.view(Actor("service", "probe", label="Probe"), alice.space_id, SERVICE)
+    assert [f.id for f in service.files()] == [recent.id]
+    assert b"".join(service.open_file(recent.id)[1]) == b"%PDF recent"
+    from selfdata.errors import NotFound
+
+    for hidden in (old.id, loose.id):
+        with pytest.raises(NotFound):
+            service.open_file(hidden)
+
+
+def test_a_write_only_service_learns_nothing_and_changes_nothing_outside_its_period(
+    platform: Platform, clock: FixedClock
+) -> None:
+    alice = make_space(platform)
+    old = dict(EXAMPLES["bank.transaction"], transaction_id="OLD", booked_on="2024-05-01")
+    (old_id,) = alice.put_records("bank.transaction", [old]).ids
+    info = _custom_service(platform, [_request("write", ["bank.transaction"], ["write"], "P30D")])
+    alice.give_consent(info)  # type: ignore[arg-type]
+    service = platform.view(Actor("service", "probe", label="Probe"), alice.space_id, SERVICE)
+    # Writing into the past is refused…
+    assert (
+        _reason(lambda: service.put_records("bank.transaction", [old], on_existing="update"))
+        == "outside-data-period"
+    )
+    # …and a write inside the period never matches the citizen's own records.
+    recent = dict(EXAMPLES["bank.transaction"], transaction_id="NEW", booked_on="2026-02-25")
+    alice.put_records("bank.transaction", [recent])
+    report = service.put_records("bank.transaction", [recent], on_existing="error")
+    assert report.created == 1 and report.unchanged == 0
+    assert alice.get_record(old_id).data == old

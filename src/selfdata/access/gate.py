@@ -146,8 +146,19 @@ class Gate:
             if resolve_doctype is not None:
                 decision = decide(request, status, facts, space_only=True)
                 if decision.allowed:
-                    request = replace(request, doctype=resolve_doctype(conn))
-                    decision = decide(request, status, facts)
+                    try:
+                        request = replace(request, doctype=resolve_doctype(conn))
+                    except NotFound:
+                        if request.actor.kind == "citizen":
+                            raise
+                        # Another party probing ids: refused like the rest, and logged.
+                        decision = Decision(False, "not-found", "no such object", conceal=True)
+                    else:
+                        decision = decide(request, status, facts)
+                        if not decision.allowed and decision.reason == "doctype-not-consented":
+                            # An id of a doctype the service may not see answers like a
+                            # missing one: the refusal must not reveal what the id is.
+                            decision = replace(decision, conceal=True)
             else:
                 decision = decide(request, status, facts, space_only=space_only)
             if not decision.allowed:
@@ -181,7 +192,11 @@ class Gate:
             request, decision = refusal
             self._audit_apart(request, decision, "denied", now_ms)
             if decision.conceal:
-                raise NotFound("no such space, or it is not yours")
+                raise NotFound(
+                    "no such space, or it is not yours"
+                    if decision.reason in ("space-not-found", "not-your-space")
+                    else "no such object, or it is not within what you may see"
+                )
             raise AccessDenied(decision.explanation, reason=decision.reason)
         if failure is not None:
             request, decision, error = failure
@@ -328,8 +343,11 @@ class Gate:
         """Sign the head of every log that grew since its last checkpoint (periodic job)."""
         count = 0
         for space_id in checkpoint_due_spaces(self.engine):
-            if self.checkpoint(space_id) is not None:
-                count += 1
+            try:
+                if self.checkpoint(space_id) is not None:
+                    count += 1
+            except Exception:  # one space's failure must not stop the others
+                log.exception("could not checkpoint the log of space %s", space_id)
         return count
 
     # -- master key rotation -----------------------------------------------------

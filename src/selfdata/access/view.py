@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from dataclasses import replace as dc_replace
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
@@ -38,7 +38,16 @@ from selfdata.store import series as series_store
 from selfdata.store.query import Query
 from selfdata.store.records import OnExisting
 from selfdata.store.series import Aggregate
-from selfdata.store.types import FileInfo, Page, Record, SeriesFrame, Stream, WriteReport, from_ms
+from selfdata.store.types import (
+    FileInfo,
+    Page,
+    Record,
+    SeriesFrame,
+    Stream,
+    WriteReport,
+    from_ms,
+    to_ms,
+)
 
 __all__ = ["DoctypeSummary", "SpaceView"]
 
@@ -71,12 +80,14 @@ def _epoch(value: datetime | None) -> int | None:
     return int(value.timestamp())
 
 
-def _floor(start: datetime | None, access: Access) -> int | None:
-    """The read's lower bound: the caller's, raised to the consented data period."""
+def _floor(start: datetime | None, access: Access, *, ms: bool = False) -> int | None:
+    """The read's lower bound: the caller's, raised to the consented data period
+    (epoch seconds, or milliseconds with ``ms``)."""
     floor = access.decision.not_before
-    if floor is not None and (start is None or start < floor):
-        return _epoch(floor)
-    return _epoch(start)
+    bound = floor if floor is not None and (start is None or start < floor) else start
+    if bound is None:
+        return None
+    return to_ms(bound) if ms else _epoch(bound)
 
 
 def _check_window(access: Access, record: Record) -> None:
@@ -89,10 +100,12 @@ def _check_window(access: Access, record: Record) -> None:
         )
 
 
-def _within(query: Query, floor: datetime | None) -> Query:
-    if floor is None or (query.start is not None and query.start >= floor):
-        return query
-    return dc_replace(query, start=floor)
+def _earliest(ts: npt.ArrayLike, default: int) -> int:
+    """The earliest of some timestamps (epoch seconds or datetime64), or ``default``."""
+    t = np.asarray(ts)
+    if t.dtype.kind == "M":
+        t = t.astype("datetime64[s]").astype(np.int64)
+    return int(t.min()) if t.size and t.dtype.kind in "iu" else default
 
 
 class SpaceView:
@@ -159,7 +172,16 @@ class SpaceView:
         """Store records (all or nothing). Items are validated unless ``validated``."""
         doctype = self._gate.doctypes.get(doctype_name)
         valid = list(items) if validated else self.validate(doctype_name, items)
-        with self._gate.access(self._request("write", doctype.name)) as access:
+        request = self._request("write", doctype.name)
+        only_source: str | None = None
+        if self.actor.kind == "service":
+            # A service writes within its consented period, and its writes are matched
+            # only against its own: the citizen's other records are neither revealed
+            # (as "unchanged" or a conflict) nor overwritten.
+            starts = [s for s in (doctype.time_bounds(item)[0] for item in valid) if s]
+            request = replace(request, period_start=min(starts, default=None))
+            source_id = only_source = f"service:{self.actor.id}"
+        with self._gate.access(request) as access:
             report = record_store.insert_records(
                 access.conn,
                 access.keys,
@@ -168,6 +190,7 @@ class SpaceView:
                 now_ms=access.now_ms,
                 source_id=source_id,
                 on_existing=on_existing,
+                only_source=only_source,
             )
             # The period written is known once the records are: the log shows it.
             access.request = replace(
@@ -216,7 +239,7 @@ class SpaceView:
             self._request("read", doctype.name, query.start, query.end)
         ) as access:
             page = record_store.query_records(
-                access.conn, access.keys, _within(query, access.decision.not_before)
+                access.conn, access.keys, query, floor_ms=_floor(None, access, ms=True)
             )
             access.note(count=len(page.items))
             if query.filters:
@@ -309,6 +332,10 @@ class SpaceView:
         doctype = self._gate.doctypes.get(doctype_name)
         if doctype.kind != "series":
             raise InvalidInput(f"{doctype_name} is a record doctype, not a series")
+        if record_id is not None and self.actor.kind != "citizen":
+            # The parent is read through the gate like any record: its doctype must be
+            # within what this actor may see, or it answers "not found".
+            self.get_record(record_id, doctype=doctype.parent)
         with self._gate.access(self._request("write", doctype.name)) as access:
             if record_id is not None:
                 parent = record_store.get_record(access.conn, access.keys, record_id)
@@ -357,6 +384,12 @@ class SpaceView:
             self._request("write"), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
             stream = series_store.get_stream(access.conn, access.keys, stream_id, for_update=True)
+            floor = _floor(None, access)
+            if floor is not None and _earliest(ts, floor) < floor:
+                raise AccessDenied(
+                    "points before the consented data period cannot be written",
+                    reason="outside-data-period",
+                )
             gained = series_store.append_points(
                 access.conn, access.keys, stream, ts, values, now_ms=access.now_ms
             )
@@ -401,6 +434,13 @@ class SpaceView:
         with self._gate.access(
             self._request("delete"), resolve_doctype=self._stream_doctype(stream_id)
         ) as access:
+            if access.decision.not_before is not None:
+                stream = series_store.get_stream(access.conn, access.keys, stream_id)
+                if stream.first is not None and stream.first < access.decision.not_before:
+                    raise AccessDenied(
+                        "this series holds data from before the consented period",
+                        reason="outside-data-period",
+                    )
             series_store.delete_stream(access.conn, self.space_id, stream_id)
             access.note(target=stream_id)
 
@@ -447,8 +487,29 @@ class SpaceView:
             raise
         return info
 
+    def _service_files(self, access: Access) -> set[str] | None:
+        """For a service: the files its consent reaches — those of the papers within its
+        consented period. None for the citizen (every file of the space)."""
+        if self.actor.kind != "service":
+            return None
+        reachable: set[str] = set()
+        floor = access.decision.not_before
+        for record in record_store.scan_records(
+            access.conn,
+            access.keys,
+            "paper.document",
+            floor_ms=to_ms(floor) if floor is not None else None,
+        ):
+            file_id = record.data.get("file_id")
+            if isinstance(file_id, str):
+                reachable.add(file_id)
+        return reachable
+
     def open_file(self, file_id: str) -> tuple[FileInfo, Iterator[bytes]]:
         with self._gate.access(self._request("read", "file")) as access:
+            reachable = self._service_files(access)
+            if reachable is not None and file_id not in reachable:
+                raise NotFound(f"no file {file_id}")
             info, content = file_store.read_file(
                 access.conn, access.keys, self._gate.blobs, file_id
             )
@@ -458,11 +519,17 @@ class SpaceView:
     def files(self) -> list[FileInfo]:
         with self._gate.access(self._request("read", "file")) as access:
             found = file_store.list_files(access.conn, access.keys)
+            reachable = self._service_files(access)
+            if reachable is not None:
+                found = [f for f in found if f.id in reachable]
             access.note(count=len(found))
         return found
 
     def delete_file(self, file_id: str) -> None:
         with self._gate.access(self._request("delete", "file")) as access:
+            reachable = self._service_files(access)
+            if reachable is not None and file_id not in reachable:
+                raise NotFound(f"no file {file_id}")
             blob_key = file_store.delete_file(access.conn, self.space_id, file_id)
             access.note(count=1, target=file_id)
         self._gate.blobs.delete(blob_key)
@@ -632,7 +699,7 @@ class SpaceView:
                     record = record.with_state("expired", record.expires, "system")
                     consent_store.save_consent(access.conn, access.keys, record, access.now_ms)
                     consent_store.revoke_tokens(
-                        access.conn, self.space_id, record.id, access.now_ms
+                        access.conn, self.space_id, record.id, access.now_ms, "consent-expired"
                     )
                 out.append(record)
             return out

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from selfdata.crypto.signing import OperatorSigner, verify_jws
 from selfdata.db.tables import audit_checkpoints, audit_heads
@@ -85,15 +86,20 @@ def create_checkpoint(
         "iat": now_ms // 1000,
     }
     signature = signer.sign(claims, CHECKPOINT_TYP)
-    conn.execute(
-        insert(audit_checkpoints).values(
-            space_id=space_id,
-            seq=int(head.seq),
-            head=bytes(head.head),
-            at=now_ms,
-            signature=signature,
-        )
-    )
+    try:
+        # A savepoint: if another worker signed the same head meanwhile, keep theirs.
+        with conn.begin_nested():
+            conn.execute(
+                insert(audit_checkpoints).values(
+                    space_id=space_id,
+                    seq=int(head.seq),
+                    head=bytes(head.head),
+                    at=now_ms,
+                    signature=signature,
+                )
+            )
+    except IntegrityError:
+        pass
     return _row_to_checkpoint(
         conn.execute(
             select(audit_checkpoints).where(

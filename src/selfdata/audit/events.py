@@ -63,7 +63,10 @@ class LoggedEvent:
 
     def canonical(self) -> bytes:
         """The bytes the chain hash covers (sorted keys, no whitespace)."""
-        return canonical_bytes(self.seq, self.at, {**self.event.as_dict(), "salt": self.salt})
+        body = self.event.as_dict()
+        if self.salt:
+            body["salt"] = self.salt
+        return canonical_bytes(self.seq, self.at, body)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,6 @@
 """The downloadable access log and its offline verification.
 
-Format (JSON Lines, UTF-8), documented in docs/export-format.md::
+Format (JSON Lines, UTF-8), documented in docs/access-log.md::
 
     {"format": "selfdata-access-log/1", "space_id": …, "exported_at": …, "jwks": {…}}
     {"type": "event", "seq": 1, "at": …, "action": …, …, "prev_hash": …, "hash": …}
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -59,10 +60,21 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     space_id: str | None = None
+    signed_until: str | None = None  # when the newest verified checkpoint was signed
 
     def fail(self, message: str) -> None:
         self.ok = False
         self.problems.append(message)
+
+
+def _signed_at(checkpoint: Checkpoint, jwks: dict[str, Any]) -> str | None:
+    try:
+        iat = checkpoint.verify(jwks).get("iat")
+    except CryptoError:
+        return None
+    if not isinstance(iat, int):
+        return None
+    return datetime.fromtimestamp(iat, tz=UTC).isoformat()
 
 
 def verify_lines(lines: Iterable[bytes], jwks: dict[str, Any] | None = None) -> Verification:
@@ -159,6 +171,16 @@ def verify_lines(lines: Iterable[bytes], jwks: dict[str, Any] | None = None) -> 
         else:
             result.checkpoints += 1
     last_signed = max((c.seq for c in checkpoints), default=0)
+    newest = max(checkpoints, key=lambda c: c.seq, default=None)
+    if result.ok and newest is not None:
+        signed_at = _signed_at(newest, keys)
+        exported = str(header.get("exported_at", ""))
+        result.signed_until = signed_at
+        if signed_at and exported and exported[:16] > signed_at[:16]:
+            result.warnings.append(
+                f"the newest signature dates from {signed_at}, before the export ({exported}): "
+                "events after it may have been cut off; compare with a checkpoint you kept"
+            )
     if result.ok and last_signed < expected - 1:
         result.warnings.append(
             f"events {last_signed + 1}–{expected - 1} come after the last signed checkpoint"

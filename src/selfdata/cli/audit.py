@@ -21,7 +21,7 @@ app = typer.Typer(
 def verify(
     file: Annotated[
         Path,
-        typer.Argument(help="An access log exported by selfdata (JSON Lines), or a space export."),
+        typer.Argument(help="An access log exported by selfdata (JSON Lines)."),
     ],
     jwks: Annotated[
         Path | None,

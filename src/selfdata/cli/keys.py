@@ -43,8 +43,8 @@ def rotate(ctx: typer.Context) -> None:
     )
     if result["kept"]:
         console.print(
-            f"  previous key(s) {', '.join(result['kept'])} kept: restart every worker, then run "
-            "[bold]selfdata keys retire[/]"
+            f"  previous key(s) {', '.join(result['kept'])} kept until "
+            "[bold]selfdata keys retire[/] (running workers reload the key file by themselves)"
         )
 
 

@@ -32,7 +32,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from selfdata.clock import Clock
-from selfdata.db.tables import oauth_codes, oauth_tokens
+from selfdata.db.tables import consents, oauth_codes, oauth_tokens
 from selfdata.errors import AuthenticationFailed
 from selfdata.ids import new_id
 from selfdata.services.registry import ServiceInfo, ServiceRegistry
@@ -251,13 +251,23 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
                     )
 
             def query_authorization_code(self, code: str, client: _Client) -> _Code | None:
-                with server._engine.connect() as conn:
+                # Looking the code up spends it, atomically: two workers given the same
+                # code cannot both get past this point.
+                digest, now = _hash(code), server._now_ms()
+                with server._engine.begin() as conn:
                     row = conn.execute(
-                        select(oauth_codes).where(oauth_codes.c.code_hash == _hash(code))
+                        select(oauth_codes).where(oauth_codes.c.code_hash == digest)
                     ).first()
-                if row is None or row.used_at is not None or row.expires_at <= server._now_ms():
-                    return None
-                if row.client_id != client.get_client_id():
+                    if row is None or row.used_at is not None or row.expires_at <= now:
+                        return None
+                    if row.client_id != client.get_client_id():
+                        return None
+                    claimed = conn.execute(
+                        update(oauth_codes)
+                        .where(oauth_codes.c.code_hash == digest, oauth_codes.c.used_at.is_(None))
+                        .values(used_at=now)
+                    ).rowcount
+                if claimed != 1:
                     return None
                 return _Code(
                     row.client_id,
@@ -270,12 +280,7 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
                 )
 
             def delete_authorization_code(self, authorization_code: _Code) -> None:
-                with server._engine.begin() as conn:
-                    conn.execute(
-                        update(oauth_codes)
-                        .where(oauth_codes.c.code_hash == authorization_code.code_hash)
-                        .values(used_at=server._now_ms())
-                    )
+                return None  # already spent when it was looked up
 
             def authenticate_user(self, authorization_code: _Code) -> CitizenGrant:
                 return authorization_code.user
@@ -291,13 +296,23 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
                 expires = token.row.refresh_expires_at
                 if expires is None or expires <= server._now_ms():
                     return None
-                return token
+                # Rotation: the old token is revoked here, atomically, so a refresh token
+                # replayed in parallel yields at most one new token.
+                with server._engine.begin() as conn:
+                    claimed = conn.execute(
+                        update(oauth_tokens)
+                        .where(
+                            oauth_tokens.c.id == token.row.id, oauth_tokens.c.revoked_at.is_(None)
+                        )
+                        .values(revoked_at=server._now_ms(), revoked_reason="rotated")
+                    ).rowcount
+                return token if claimed == 1 else None
 
             def authenticate_user(self, credential: _Token) -> CitizenGrant:
                 return credential.user
 
             def revoke_old_credential(self, credential: _Token) -> None:
-                server._revoke(credential, "rotated")
+                return None  # revoked when it was claimed
 
         class Revocation(RevocationEndpoint):  # type: ignore[misc]
             CLIENT_AUTH_METHODS = _AUTH_METHODS
@@ -433,12 +448,27 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
     def introspect(self, http: HttpRequest) -> OAuthResponse:
         return self.create_endpoint_response(IntrospectionEndpoint.ENDPOINT_NAME, http)  # type: ignore[no-any-return]
 
+    def _ended_with_its_consent(self, token: _Token) -> bool:
+        """A token revoked because its consent ended, while that consent is still over:
+        such a token goes on to the gate, which refuses it with the reason (403) and logs
+        the attempt. Once the consent is active again (renewed), the token stays dead."""
+        if token.row.revoked_reason not in ("consent-withdrawn", "consent-expired"):
+            return False
+        with self._engine.connect() as conn:
+            consent = conn.execute(
+                select(consents.c.status, consents.c.expires_at).where(
+                    consents.c.space_id == token.row.space_id,
+                    consents.c.id == token.row.consent_id,
+                )
+            ).first()
+        return consent is None or consent.status != "active" or consent.expires_at <= self._now_ms()
+
     def resource_token(self, secret: str) -> ServiceToken:
         """The service behind an access token, for the resource endpoints."""
         token = self._find_token(access=secret)
         if token is None:
             raise AuthenticationFailed("the access token is not valid")
-        if token.is_revoked() and token.row.revoked_reason != "consent-withdrawn":
+        if token.is_revoked() and not self._ended_with_its_consent(token):
             raise AuthenticationFailed("the access token was revoked")
         # A token revoked with its consent goes on to the authorisation point, which
         # refuses it (403, consent-withdrawn) and records the attempt in the citizen's log.

@@ -190,6 +190,12 @@ class Manifest(_Strict):
             raise ValueError("request ids must be unique within a manifest")
         if self.mode == "api" and not self.redirect_uris:
             raise ValueError("an api service needs at least one redirect_uri for OAuth")
+        for uri in self.redirect_uris:
+            loopback = uri.host in ("127.0.0.1", "::1", "[::1]", "localhost")
+            if uri.scheme != "https" and not (uri.scheme == "http" and loopback):
+                raise ValueError(
+                    f"redirect_uri {uri} must use https (plain http only on loopback, RFC 8252)"
+                )
         return self
 
     def request(self, request_id: str) -> DataRequest:

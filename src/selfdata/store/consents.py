@@ -133,7 +133,9 @@ def consent_facts(
     return active, lapsed
 
 
-def revoke_tokens(conn: Connection, space_id: str, consent_id: str, now_ms: int) -> int:
+def revoke_tokens(
+    conn: Connection, space_id: str, consent_id: str, now_ms: int, reason: str = "consent-withdrawn"
+) -> int:
     """Revoke every OAuth token bound to a consent (in the withdrawal's transaction)."""
     return conn.execute(
         update(oauth_tokens)
@@ -142,5 +144,5 @@ def revoke_tokens(conn: Connection, space_id: str, consent_id: str, now_ms: int)
             oauth_tokens.c.consent_id == consent_id,
             oauth_tokens.c.revoked_at.is_(None),
         )
-        .values(revoked_at=now_ms, revoked_reason="consent-withdrawn")
+        .values(revoked_at=now_ms, revoked_reason=reason)
     ).rowcount

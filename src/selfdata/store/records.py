@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from selfdata.crypto import Associated, SpaceKeys
@@ -44,10 +44,14 @@ def _bounds(doctype: Doctype, data: Mapping[str, Any]) -> tuple[int, int | None]
     return (to_ms(start) if start else NO_TIME), (to_ms(end) if end else None)
 
 
-def _fingerprint(keys: SpaceKeys, doctype: Doctype, data: Mapping[str, Any]) -> bytes | None:
+def _fingerprint(
+    keys: SpaceKeys, doctype: Doctype, data: Mapping[str, Any], namespace: str | None = None
+) -> bytes | None:
     values = doctype.natural_key_values(data)
     if values is None:
         return None
+    if namespace is not None:
+        return keys.fingerprint("record", doctype.name, namespace, *values)
     return keys.fingerprint("record", doctype.name, *values)
 
 
@@ -60,16 +64,19 @@ def insert_records(
     now_ms: int,
     source_id: str | None = None,
     on_existing: OnExisting = "skip",
+    only_source: str | None = None,
 ) -> WriteReport:
     """Store validated, JSON-ready ``items``; a record whose natural key is already
-    stored is left as is when identical, else updated or refused per ``on_existing``."""
+    stored is left as is when identical, else updated or refused per ``on_existing``.
+    ``only_source`` keeps a writer's records apart (a service's writes are matched only
+    against its own, by fingerprints in their own namespace)."""
     space_id = keys.space_id
     seal = keys.cipher.seal_raw
     report = WriteReport()
     prepared: list[tuple[bytes | None, Mapping[str, Any]]] = []
     by_fp: dict[bytes, int] = {}
     for item in items:
-        fp = _fingerprint(keys, doctype, item)
+        fp = _fingerprint(keys, doctype, item, only_source)
         if fp is not None:
             # A natural key repeated inside one batch: the later item wins.
             seen = by_fp.get(fp)
@@ -250,6 +257,7 @@ def scan_records(
     after: Cursor | None = None,
     descending: bool = False,
     batch: int = _SCAN_BATCH,
+    floor_ms: int | None = None,
 ) -> Iterator[Record]:
     """Every record of ``doctype`` in time order, decrypted batch by batch."""
     cursor = after
@@ -259,6 +267,10 @@ def scan_records(
             where.append(records.c.time_start >= start_ms)
         if end_ms is not None:
             where.append(records.c.time_start < end_ms)
+        if floor_ms is not None:
+            # A consented data period: dated records from its start on, and records
+            # with no date at all (a meter, a contact), which no period excludes.
+            where.append(or_(records.c.time_start >= floor_ms, records.c.time_start == NO_TIME))
         if cursor is not None:
             # A row-value comparison is an index range on both engines, so each batch
             # starts where the last one ended (the equivalent OR form re-walks the index).
@@ -280,7 +292,12 @@ def scan_records(
 
 
 def query_records(
-    conn: Connection, keys: SpaceKeys, query: Query, *, max_scan: int = 200_000
+    conn: Connection,
+    keys: SpaceKeys,
+    query: Query,
+    *,
+    max_scan: int = 200_000,
+    floor_ms: int | None = None,
 ) -> Page:
     after = decode_cursor(query.cursor) if query.cursor else None
     if after is not None and after.descending != query.descending:
@@ -294,6 +311,7 @@ def query_records(
         keys,
         query.doctype,
         start_ms=to_ms(query.start) if query.start else None,
+        floor_ms=floor_ms,
         end_ms=to_ms(query.end) if query.end else None,
         after=after,
         descending=query.descending,
@@ -335,7 +353,11 @@ def update_record(
             revision=current.revision,
         )
     start, end = _bounds(doctype, data)
-    fp = _fingerprint(keys, doctype, data)
+    # A service's record keeps its fingerprint namespace (see insert_records).
+    source = current.source_id
+    fp = _fingerprint(
+        keys, doctype, data, source if source and source.startswith("service:") else None
+    )
     try:
         conn.execute(
             update(records)

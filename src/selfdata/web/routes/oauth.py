@@ -11,17 +11,20 @@ Metadata: ``/.well-known/oauth-authorization-server`` (RFC 8414) and the operato
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from selfdata.access import Actor
 from selfdata.consent import build_notice
 from selfdata.errors import AuthenticationFailed, SelfdataError
 from selfdata.oauth import CitizenGrant, HttpRequest, OAuthResponse
+from selfdata.platform import Platform
 from selfdata.web.auth import COOKIE, PlatformDep, csrf_token, get_platform, start_session
 from selfdata.web.responses import JSONResponse
 from selfdata.web.templating import language, render, stylesheet
@@ -29,6 +32,8 @@ from selfdata.web.templating import language, render, stylesheet
 __all__ = ["router"]
 
 router = APIRouter(tags=["oauth"])
+
+LOGIN_CSRF_COOKIE = "selfdata_login_csrf"
 
 _T = {
     "fr": {
@@ -101,8 +106,13 @@ def _citizen(request: Request) -> tuple[str, Any] | None:
 
 @router.get("/oauth/authorize", include_in_schema=False)
 async def authorize_page(request: Request, platform: PlatformDep) -> Response:
+    # The form is read here; the work (database, Argon2…) runs in the thread pool so
+    # the event loop is never blocked.
+    return await run_in_threadpool(_authorize_page, request, platform, await _http(request))
+
+
+def _authorize_page(request: Request, platform: Platform, http: HttpRequest) -> Response:
     lang = language(request)
-    http = await _http(request)
     try:
         service, requested, _ = platform.oauth.validate_authorization(http)
     except OAuth2Error as error:
@@ -110,7 +120,8 @@ async def authorize_page(request: Request, platform: PlatformDep) -> Response:
     citizen = _citizen(request)
     if citizen is None:
         target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        return render(
+        login_csrf = secrets.token_urlsafe(24)
+        page = render(
             "oauth_login.html",
             {
                 "lang": lang,
@@ -119,10 +130,24 @@ async def authorize_page(request: Request, platform: PlatformDep) -> Response:
                 "service_name": service.manifest.name.get(lang),
                 "next": target,
                 "error": None,
+                "login_csrf": login_csrf,
             },
         )
+        # Login CSRF: the form must come back with the value of a cookie only this
+        # page set (a cross-site form cannot read or set it).
+        page.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            login_csrf,
+            max_age=900,
+            path="/oauth/login",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return page
     secret, _ = citizen
-    notice = build_notice(service.manifest, platform.doctypes).content[lang]
+    built = build_notice(service.manifest, platform.doctypes)
+    notice = built.content[lang]
     shown = [r for r in notice["requests"] if r["id"] in requested]
     origins = " ".join(
         sorted(
@@ -141,6 +166,7 @@ async def authorize_page(request: Request, platform: PlatformDep) -> Response:
             "notice": notice,
             "requests": shown,
             "csrf": csrf_token(secret),
+            "notice_hash": built.hash,
             "action": str(request.url.path) + "?" + request.url.query,
         },
         form_action=origins,
@@ -149,7 +175,10 @@ async def authorize_page(request: Request, platform: PlatformDep) -> Response:
 
 @router.post("/oauth/authorize", include_in_schema=False)
 async def authorize_decision(request: Request, platform: PlatformDep) -> Response:
-    http = await _http(request)
+    return await run_in_threadpool(_authorize_decision, request, platform, await _http(request))
+
+
+def _authorize_decision(request: Request, platform: Platform, http: HttpRequest) -> Response:
     citizen = _citizen(request)
     if citizen is None:
         return _error_page(request, "sign in first", status=401)
@@ -161,6 +190,11 @@ async def authorize_decision(request: Request, platform: PlatformDep) -> Respons
         service, requested, _ = platform.oauth.validate_authorization(http)
     except OAuth2Error as error:
         return _error_page(request, f"{error.error}: {error.description or ''}")
+    read = (http.form.get("notice_hash") or [""])[0]
+    if read != build_notice(service.manifest, platform.doctypes).hash:
+        # The service's manifest changed since the page was shown: what the citizen
+        # read is not what they would grant.
+        return _error_page(request, "this service's notice changed since you read it; reload", 409)
     if (http.form.get("decision") or [""])[0] != "allow":
         return _respond(platform.oauth.authorize(http, None))
     chosen = [r for r in http.form.get("grant", []) if r in requested]
@@ -179,9 +213,18 @@ async def authorize_decision(request: Request, platform: PlatformDep) -> Respons
 @router.post("/oauth/login", include_in_schema=False)
 async def login(request: Request, platform: PlatformDep) -> Response:
     form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_login, request, platform, fields)
+
+
+def _login(request: Request, platform: Platform, form: dict[str, str]) -> Response:
     target = str(form.get("next", ""))
     if not target.startswith("/oauth/authorize?"):
         return _error_page(request, "invalid return address")
+    sent = str(form.get("login_csrf", ""))
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _error_page(request, "the sign-in form expired or was not sent from this page", 403)
     lang = language(request)
     try:
         account = platform.directory.login(
@@ -199,6 +242,7 @@ async def login(request: Request, platform: PlatformDep) -> Response:
                 "service_name": "",
                 "next": target,
                 "error": exc.detail,
+                "login_csrf": sent,
             },
             status=401,
         )
@@ -209,17 +253,17 @@ async def login(request: Request, platform: PlatformDep) -> Response:
 
 @router.post("/oauth/token", summary="Exchange a code (with its PKCE verifier) or a refresh token")
 async def token(request: Request, platform: PlatformDep) -> Response:
-    return _respond(platform.oauth.token(await _http(request)))
+    return _respond(await run_in_threadpool(platform.oauth.token, await _http(request)))
 
 
 @router.post("/oauth/revoke", summary="Revoke an access or refresh token (RFC 7009)")
 async def revoke(request: Request, platform: PlatformDep) -> Response:
-    return _respond(platform.oauth.revoke(await _http(request)))
+    return _respond(await run_in_threadpool(platform.oauth.revoke, await _http(request)))
 
 
 @router.post("/oauth/introspect", summary="Is this token active, for what? (RFC 7662)")
 async def introspect(request: Request, platform: PlatformDep) -> Response:
-    return _respond(platform.oauth.introspect(await _http(request)))
+    return _respond(await run_in_threadpool(platform.oauth.introspect, await _http(request)))
 
 
 @router.get(

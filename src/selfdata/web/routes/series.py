@@ -111,7 +111,7 @@ def read_points(
     end: Annotated[str | None, Query(description="ISO 8601 date or date-time, exclusive")] = None,
     every: Annotated[
         Literal["raw", "hour", "day", "month", "year"],
-        Query(description="`raw` points, or buckets of the instance's local calendar"),
+        Query(description="`raw` points, or buckets of the space's local calendar (its time zone)"),
     ] = "raw",
     how: Annotated[
         Literal["sum", "mean", "min", "max", "count"],
