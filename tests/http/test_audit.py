@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from selfdata.doctypes.examples import EXAMPLES
-from tests.http.conftest import API, Headers, TestClient
+from selfdata.errors import SelfdataError
+from selfdata.platform import Platform
+from tests.conftest import make_space
+from tests.http.conftest import API, Headers, TestClient, bearer_for
 
 URL = f"{API}/records/bank.transaction"
 
@@ -55,3 +60,33 @@ def test_audit_parameters_are_checked(client: TestClient, alice: Headers) -> Non
         client.get(f"{API}/audit/events", params={"before_seq": "x"}, headers=alice).status_code
         == 400
     )
+
+
+def test_events_can_be_filtered(client: TestClient, platform: Platform) -> None:
+    from selfdata.access import Actor, Query
+
+    view = make_space(platform, "filterer")
+    headers = bearer_for(platform, "filterer")
+    service = platform.view(Actor("service", "nobody"), view.space_id, "dpv:ServiceProvision")
+    with pytest.raises(SelfdataError):
+        service.query(Query.build("bank.transaction"))
+    view.summary()
+    denied = client.get(f"{API}/audit/events", params={"outcome": "denied"}, headers=headers).json()
+    assert [e["actor_kind"] for e in denied["items"]] == ["service"]
+    reads = client.get(
+        f"{API}/audit/events", params={"actor_kind": "citizen", "action": "read"}, headers=headers
+    ).json()["items"]
+    assert reads and all(e["action"] == "read" and e["actor_kind"] == "citizen" for e in reads)
+    assert (
+        client.get(f"{API}/audit/events", params={"outcome": "maybe"}, headers=headers).status_code
+        == 400
+    )
+    future = client.get(
+        f"{API}/audit/events", params={"since": "2099-01-01"}, headers=headers
+    ).json()
+    assert future["items"] == []
+
+
+def test_manifest_schema_is_published(client: TestClient) -> None:
+    schema = client.get(f"{API}/schemas/service-manifest.json").json()
+    assert schema["$id"].endswith("service-manifest/v1.json") and "requests" in schema["properties"]

@@ -51,6 +51,10 @@ from selfdata.store.types import (
 
 __all__ = ["DoctypeSummary", "SpaceView"]
 
+_EVENT_FILTERS = frozenset(
+    {"actor_kind", "actor_id", "action", "doctype", "purpose", "outcome", "reason", "consent_id"}
+)
+
 _MAX_REPORTED_ERRORS = 100
 
 
@@ -536,11 +540,34 @@ class SpaceView:
 
     # -- the access log ----------------------------------------------------------
 
-    def access_log(self, *, before_seq: int | None = None, limit: int = 100) -> list[LoggedEvent]:
-        """The newest events first. The owner reading their own log is decided by the
-        gate like any access, but not logged (reading the log would grow it)."""
+    def access_log(
+        self,
+        *,
+        before_seq: int | None = None,
+        limit: int = 100,
+        match: Mapping[str, str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[LoggedEvent]:
+        """The newest events first, optionally only those matching ``match`` (see
+        :func:`selfdata.audit.log.list_events`). The owner reading their own log is
+        decided by the gate like any access, but not logged (reading would grow it)."""
+        unknown = set(match or {}) - _EVENT_FILTERS
+        if unknown:
+            raise MalformedQuery(
+                f"cannot filter the log by {', '.join(sorted(unknown))}; "
+                f"filters: {', '.join(sorted(_EVENT_FILTERS))}"
+            )
         with self._gate.access(self._request("read", "audit.event"), audited=False) as access:
-            return list_events(access.conn, access.keys, before_seq=before_seq, limit=limit)
+            return list_events(
+                access.conn,
+                access.keys,
+                before_seq=before_seq,
+                limit=limit,
+                match=match,
+                since_ms=to_ms(since) if since else None,
+                until_ms=to_ms(until) if until else None,
+            )
 
     def export_log(self) -> Iterator[bytes]:
         """The whole log with its signed checkpoints (a fresh one covers the last event),

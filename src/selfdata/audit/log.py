@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,15 +106,45 @@ def list_events(
     *,
     before_seq: int | None = None,
     limit: int = 100,
+    match: Mapping[str, str] | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    max_scan: int = 100_000,
 ) -> list[LoggedEvent]:
-    """The newest events first, ``limit`` at a time (``before_seq`` pages back)."""
-    where = [audit_events.c.space_id == keys.space_id]
-    if before_seq is not None:
-        where.append(audit_events.c.seq < before_seq)
-    rows = conn.execute(
-        select(audit_events).where(*where).order_by(audit_events.c.seq.desc()).limit(limit)
-    ).all()
-    return [_decode(keys, row) for row in rows]
+    """The newest events first, ``limit`` at a time (``before_seq`` pages back).
+
+    ``match`` keeps events whose fields equal the given values (``actor_kind``,
+    ``actor_id``, ``action``, ``doctype``, ``purpose``, ``outcome``, ``reason``,
+    ``consent_id``); bodies are sealed, so the filter runs after decryption, over at most
+    ``max_scan`` events per call. ``since_ms``/``until_ms`` bound the time in SQL."""
+    found: list[LoggedEvent] = []
+    scanned = 0
+    cursor = before_seq
+    while len(found) < limit and scanned < max_scan:
+        where = [audit_events.c.space_id == keys.space_id]
+        if cursor is not None:
+            where.append(audit_events.c.seq < cursor)
+        if since_ms is not None:
+            where.append(audit_events.c.at >= since_ms)
+        if until_ms is not None:
+            where.append(audit_events.c.at < until_ms)
+        batch = limit if not match else 500
+        rows = conn.execute(
+            select(audit_events).where(*where).order_by(audit_events.c.seq.desc()).limit(batch)
+        ).all()
+        for row in rows:
+            logged = _decode(keys, row)
+            scanned += 1
+            if not match or all(
+                str(getattr(logged.event, k, "") or "") == v for k, v in match.items()
+            ):
+                found.append(logged)
+                if len(found) == limit:
+                    break
+        if len(rows) < batch:
+            break
+        cursor = int(rows[-1].seq)
+    return found
 
 
 def verify_chain(events: Iterator[LoggedEvent] | list[LoggedEvent]) -> tuple[bool, str, int]:

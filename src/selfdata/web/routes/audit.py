@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from selfdata.web.auth import CitizenView, PlatformDep
 from selfdata.web.models import AuditPage, VerifyOut
+from selfdata.web.params import parse_instant
 from selfdata.web.problems import problem_responses
 from selfdata.web.responses import JSONResponse
 
@@ -29,8 +30,34 @@ def events(
         int | None, Query(ge=1, description="Events before this sequence number (next_before_seq)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor_kind: Annotated[str | None, Query(description="citizen, service, operator…")] = None,
+    actor_id: Annotated[str | None, Query(description="e.g. a service id")] = None,
+    action: Annotated[str | None, Query(description="read, write, consent.give…")] = None,
+    doctype: Annotated[str | None, Query()] = None,
+    purpose: Annotated[str | None, Query(description="a DPV term")] = None,
+    outcome: Annotated[str | None, Query(pattern="^(allowed|denied|failed)$")] = None,
+    since: Annotated[str | None, Query(description="ISO 8601 date or date-time")] = None,
+    until: Annotated[str | None, Query(description="ISO 8601 date or date-time (excluded)")] = None,
 ) -> JSONResponse:
-    found = view.access_log(before_seq=before_seq, limit=limit)
+    match = {
+        k: v
+        for k, v in {
+            "actor_kind": actor_kind,
+            "actor_id": actor_id,
+            "action": action,
+            "doctype": doctype,
+            "purpose": purpose,
+            "outcome": outcome,
+        }.items()
+        if v is not None
+    }
+    found = view.access_log(
+        before_seq=before_seq,
+        limit=limit,
+        match=match or None,
+        since=parse_instant(since, "since"),
+        until=parse_instant(until, "until"),
+    )
     oldest = found[-1].seq if found else None
     more = oldest is not None and len(found) == limit and oldest > 1
     return JSONResponse(

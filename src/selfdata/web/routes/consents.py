@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from selfdata.consent import ConsentRecord, build_notice
 from selfdata.errors import NotFound
+from selfdata.services import Manifest
 from selfdata.web.auth import CitizenView, DataView, PlatformDep
 from selfdata.web.params import require_json
 from selfdata.web.problems import problem_responses
@@ -71,6 +72,16 @@ def catalogue(
             }
         )
     return JSONResponse({"items": items})
+
+
+@router.get(
+    "/schemas/service-manifest.json",
+    summary="The JSON Schema service manifests are validated against (public)",
+)
+def manifest_schema() -> JSONResponse:
+    return JSONResponse(
+        Manifest.json_schema_document(), headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @router.get(
