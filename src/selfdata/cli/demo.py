@@ -67,9 +67,10 @@ def demo(
                     progress.update(tasks[step], completed=done, total=total)
 
                 result = populate(view, days=days, progress=report)
-            table = Table("doctype", "written", title="demo data (encrypted at rest)")
+            table = Table("doctype", "generated", "new", title="demo data (encrypted at rest)")
             for name, count in sorted(result.as_dict().items()):
-                table.add_row(name, f"{count:,}")
+                new = result.created.get(name)
+                table.add_row(name, f"{count:,}", "—" if new is None else f"{new:,}")
             console.print(table)
             summary = view.summary()
             _, message, _ = view.verify_log()
@@ -78,8 +79,12 @@ def demo(
         finally:
             platform.close()
     console.print(
-        f"\nSign in at [bold]http://{host}:{port}/[/] as [bold]{DEMO_USER}[/] "
-        f"/ [bold]{DEMO_PASSWORD}[/]  — API: http://{host}:{port}/api/openapi.json"
+        f"\nDemo account [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/] — API at "
+        f"http://{host}:{port}/api/v1 (guide: docs/api.md, schema: /api/openapi.json)\n"
+        f"  curl -c jar -H 'content-type: application/json' -d "
+        f'\'{{"username":"{DEMO_USER}","password":"{DEMO_PASSWORD}"}}\' '
+        f"http://{host}:{port}/api/v1/auth/login",
+        markup=True,
     )
     if serve:
         from selfdata.cli.serving import serve_instance

@@ -42,7 +42,8 @@ class Meter(DoctypeModel):
     unit: Literal["kWh", "Wh", "m3", "L", "W"]
     """Unit of the readings' ``value``: energy (kWh, Wh), volume (m3, L) or power (W)."""
     reading_type: Literal["load_curve", "daily_consumption", "daily_index"]
-    """``load_curve``: average power per interval; ``daily_consumption``: per day;
+    """``load_curve``: one value per interval, in the meter's ``unit`` (average power in W,
+    as Enedis exports it, or energy per interval in Wh); ``daily_consumption``: per day;
     ``daily_index``: the meter's cumulative index read each day."""
     label: Label | None = None
     """A name chosen by the citizen, such as ``Maison`` or ``Appartement Lyon 3``."""
