@@ -28,6 +28,7 @@ import bench_crypto_overhead
 import bench_files
 import bench_gate
 import bench_http
+import bench_portability
 import bench_query
 import bench_records
 import bench_series
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
     "gate": bench_gate.run,
     "files": bench_files.run,
     "http": bench_http.run,
+    "portability": bench_portability.run,
 }
 
 

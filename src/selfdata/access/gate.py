@@ -29,14 +29,17 @@ from selfdata.blobs import BlobStore
 from selfdata.clock import Clock
 from selfdata.crypto import KeyProvider, MasterKeyring, SpaceKeys
 from selfdata.crypto.signing import OperatorSigner
-from selfdata.db.tables import spaces
+from selfdata.db.tables import audit_heads, spaces
 from selfdata.doctypes import DoctypeRegistry
 from selfdata.errors import AccessDenied, CryptoError, NotFound, SelfdataError
+from selfdata.ids import new_id
+from selfdata.rights.certificate import ErasureStatement, make_certificate
 from selfdata.services.registry import service_status
 from selfdata.settings import Settings
 from selfdata.store.consents import consent_facts
 from selfdata.store.keys import KeyStore
 from selfdata.store.purge import purge_space
+from selfdata.store.restrictions import restricted_scopes
 from selfdata.store.types import to_ms
 
 __all__ = ["Access", "Gate"]
@@ -206,17 +209,23 @@ class Gate:
     def _consent_facts(
         self, conn: Connection, request: AccessRequest, keys: SpaceKeys | None, now_ms: int
     ) -> ConsentFacts | None:
-        """For a service: its registry status and its consents in this space, read in
-        the access's own transaction (a withdrawal or suspension counts at once)."""
+        """For a service: its registry status, its consents in this space and the
+        citizen's restrictions, read in the access's own transaction (a withdrawal, a
+        suspension or a restriction counts at once). For a connector: the restrictions."""
         actor = request.actor
-        if actor.kind != "service" or keys is None:
+        if actor.kind not in ("service", "connector") or keys is None:
             return None
+        restricted = restricted_scopes(conn, request.space_id)
+        if actor.kind == "connector":
+            return ConsentFacts(None, restricted=restricted)
         status = service_status(conn, actor.id)
         if status != "approved":
             return ConsentFacts(status)
         # A token is bound to one consent: the service's other consents do not count.
         active, lapsed = consent_facts(conn, keys, actor.id, now_ms, only=actor.consent_id)
-        return ConsentFacts(status, tuple(active), tuple(lapsed), self.clock.now())
+        return ConsentFacts(
+            status, tuple(active), tuple(lapsed), self.clock.now(), restricted=restricted
+        )
 
     def _event(self, access: Access) -> AuditEvent:
         r = access.request
@@ -329,6 +338,24 @@ class Gate:
             counts = purge_space(conn, self.blobs, space_id)
         counts["key_destroyed"] = int(key_destroyed)
         return counts
+
+    # -- erasure certificates ------------------------------------------------------
+
+    def log_head(self, space_id: str) -> tuple[int, str] | None:
+        """The head of a space's log (sequence number, hash in hex), if it has one."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(audit_heads.c.seq, audit_heads.c.head).where(
+                    audit_heads.c.space_id == space_id
+                )
+            ).first()
+        return (int(row.seq), bytes(row.head).hex()) if row is not None else None
+
+    def certify_erasure(self, statement: ErasureStatement) -> str:
+        """The operator's signed certificate of an erasure (``selfdata.rights``)."""
+        return make_certificate(
+            statement, self.signer, self.settings.public_url, new_id(self.now_ms())
+        )
 
     # -- signed checkpoints of the logs --------------------------------------------
 

@@ -14,6 +14,18 @@ Reasons (``Decision.reason``)::
               no-consent · consent-withdrawn · consent-expired · doctype-not-consented
               operation-not-consented · purpose-not-consented · purpose-required
               outside-data-period · action-not-for-services · unknown-actor
+              restricted
+
+``restricted``: the citizen restricted the processing of the whole space (scope
+``"*"``) or of the doctype asked for (GDPR art. 18). Only services and connectors are
+refused; the citizen keeps every use of their own space. A service learns of a
+restriction only once its consent would have allowed the request, so a restriction
+tells nothing to a service the citizen never consented to.
+
+Actions: the data actions (``read`` … ``export``), ``erase`` (the whole space: its
+citizen, or an operator), ``admin`` (operators), ``consent`` and ``rights`` (the
+citizen's own decisions about their space: consents, restrictions, partial erasure —
+never a service's or an operator's).
 """
 
 from __future__ import annotations
@@ -25,10 +37,18 @@ from typing import Literal
 from selfdata.access.actors import Actor
 from selfdata.consent.record import ConsentRecord
 
-__all__ = ["DATA_ACTIONS", "AccessRequest", "Action", "ConsentFacts", "Decision", "decide"]
+__all__ = [
+    "DATA_ACTIONS",
+    "AccessRequest",
+    "Action",
+    "ConsentFacts",
+    "Decision",
+    "decide",
+    "restriction_covers",
+]
 
 Action = Literal[
-    "read", "write", "update", "delete", "derive", "export", "erase", "admin", "consent"
+    "read", "write", "update", "delete", "derive", "export", "erase", "admin", "consent", "rights"
 ]
 DATA_ACTIONS: frozenset[str] = frozenset({"read", "write", "update", "delete", "derive", "export"})
 SpaceStatus = Literal["active", "suspended", "erased", "missing"]
@@ -63,6 +83,29 @@ class ConsentFacts:
     active: tuple[ConsentRecord, ...] = ()  # active, unexpired (only the token's own, if bound)
     lapsed: tuple[str, ...] = ()  # "withdrawn" / "expired" states of its other consents
     now: datetime | None = None
+    # Scopes the citizen restricted ("*" or doctypes), read in the access's transaction.
+    restricted: frozenset[str] = frozenset()
+
+
+def restriction_covers(restricted: frozenset[str], doctype: str | None) -> bool:
+    """Whether a restriction in ``restricted`` covers ``doctype`` (None: the space as a
+    whole). A restriction of papers covers their files."""
+    if not restricted:
+        return False
+    if "*" in restricted:
+        return True
+    if doctype is None:
+        return False
+    return doctype in restricted or (doctype == "file" and "paper.document" in restricted)
+
+
+def _restricted(name: str, doctype: str | None) -> Decision:
+    what = "this space" if doctype is None else doctype
+    return _deny(
+        "restricted",
+        f"the citizen restricted the processing of {what}: {name} may not access it "
+        "until the citizen lifts the restriction",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +142,7 @@ def decide(
     if space_status in ("missing", "erased"):
         return _deny("space-not-found", "there is no such space", conceal=True)
     if actor.kind == "citizen":
+        # The owner may do anything in their space, erasing it included.
         if actor.space_id != request.space_id:
             # Another citizen: answer as if the space did not exist.
             return _deny("not-your-space", "this space belongs to someone else", conceal=True)
@@ -116,8 +160,17 @@ def decide(
     if actor.kind == "service":
         if space_status == "suspended":
             return _deny("space-suspended", "this space is suspended by the operator")
-        return _decide_service(request, consent or ConsentFacts(None), space_only)
+        facts = consent or ConsentFacts(None)
+        decision = _decide_service(request, facts, space_only)
+        if decision.allowed and restriction_covers(
+            facts.restricted, None if space_only else request.doctype
+        ):
+            whole = space_only or "*" in facts.restricted
+            return _restricted(actor.label or actor.id, None if whole else request.doctype)
+        return decision
     if actor.kind == "connector":
+        if consent is not None and restriction_covers(consent.restricted, request.doctype):
+            return _restricted(actor.label or actor.id, request.doctype)
         return _deny(
             "no-consent",
             f"no active consent lets this connector {request.action} "
@@ -150,7 +203,13 @@ def _decide_service(request: AccessRequest, facts: ConsentFacts, space_only: boo
             "action-not-for-services", f"services may not read a citizen's {request.doctype}"
         )
     if operation is None or request.doctype is None:
-        what = request.action if operation is None else "list everything in"
+        what = (
+            "list everything in"
+            if operation is not None
+            else "exercise the citizen's rights over"
+            if request.action == "rights"
+            else request.action
+        )
         return _deny("action-not-for-services", f"services may not {what} a space")
     now = facts.now
     refusal = _deny(

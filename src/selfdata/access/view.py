@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
+from selfdata.access import rights as _rights
 from selfdata.access.actors import Actor
 from selfdata.access.gate import Access, Gate
 from selfdata.access.policy import AccessRequest, Action
@@ -195,6 +196,7 @@ class SpaceView:
                 source_id=source_id,
                 on_existing=on_existing,
                 only_source=only_source,
+                author=_rights.author_of(self.actor),
             )
             # The period written is known once the records are: the log shows it.
             access.request = replace(
@@ -283,6 +285,7 @@ class SpaceView:
                 valid,
                 now_ms=access.now_ms,
                 expected_revision=expected_revision,
+                author=_rights.author_of(self.actor),
             )
             access.note(count=1, target=record_id)
         return record
@@ -538,6 +541,40 @@ class SpaceView:
             access.note(count=1, target=file_id)
         self._gate.blobs.delete(blob_key)
 
+    # -- the citizen's rights (GDPR art. 15–21; see selfdata.access.rights) ------------
+
+    def rights_summary(self, lang: _rights.Lang = "fr") -> dict[str, Any]:
+        """Access: what the space holds, where it came from, who it is shared with."""
+        return _rights.access_summary(self, lang)
+
+    def record_history(
+        self, record_id: str, *, doctype: str | None = None
+    ) -> list[_rights.RecordRevision]:
+        """Rectification: a record's past versions, newest first (citizen only)."""
+        return _rights.record_history(self, record_id, doctype=doctype)
+
+    def restrict(self, scope: str, note: str | None = None) -> _rights.Restriction:
+        """Restriction: no service or connector touches ``scope`` ("*" or a doctype)."""
+        return _rights.restrict(self, scope, note)
+
+    def lift_restriction(self, scope: str) -> None:
+        return _rights.lift(self, scope)
+
+    def restrictions(self) -> list[_rights.Restriction]:
+        return _rights.restrictions(self)
+
+    def withdraw_all_consents(self) -> list[ConsentRecord]:
+        """Objection: every active consent withdrawn at once, every token revoked."""
+        return _rights.withdraw_all_consents(self)
+
+    def erase_doctype(self, doctype: str) -> _rights.ErasureReport:
+        """Erasure of every record and series of a doctype, with a signed certificate."""
+        return _rights.erase_doctype(self, doctype)
+
+    def erase_source(self, source_id: str) -> _rights.ErasureReport:
+        """Erasure of everything that came from one source, with a signed certificate."""
+        return _rights.erase_source(self, source_id)
+
     # -- the access log ----------------------------------------------------------
 
     def access_log(
@@ -743,3 +780,29 @@ class SpaceView:
         if record.service_id != self.actor.id:
             raise NotFound("no such consent")
         return record
+
+    # -- portability (export the whole space) ---------------------------------------
+
+    def export_space(
+        self,
+        out: BinaryIO,
+        *,
+        passphrase: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        work_factor: int | None = None,
+    ) -> Any:
+        """Write the whole space as an archive to ``out`` (age-encrypted with
+        ``passphrase``); see :func:`selfdata.access.portability.export_space`."""
+        from selfdata.access.portability import export_space
+
+        extra = {"work_factor": work_factor} if work_factor is not None else {}
+        return export_space(
+            self._gate,
+            self.actor,
+            self.space_id,
+            out,
+            purpose=self.purpose,
+            passphrase=passphrase,
+            progress=progress,
+            **extra,
+        )

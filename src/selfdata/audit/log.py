@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,9 +15,18 @@ from selfdata.audit.events import AuditEvent, LoggedEvent, canonical_bytes
 from selfdata.crypto import Associated, SpaceKeys
 from selfdata.db.tables import audit_events, audit_heads
 
-__all__ = ["GENESIS", "append_event", "chain_hash", "iter_events", "list_events", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "append_event",
+    "chain_hash",
+    "iter_events",
+    "list_events",
+    "restore_events",
+    "verify_chain",
+]
 
 GENESIS = b"\x00" * 32
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # Built once: an audited access appends an event, and rebuilding these statements on
@@ -173,3 +182,37 @@ def verify_chain(events: Iterator[LoggedEvent] | list[LoggedEvent]) -> tuple[boo
         expected_seq += 1
         count += 1
     return True, f"{count} events, chain intact", count
+
+
+def restore_events(
+    conn: Connection, keys: SpaceKeys, events: Iterator[LoggedEvent] | list[LoggedEvent]
+) -> tuple[int, bytes]:
+    """Write the events of a log exported from another space, as they were (``seq``,
+    ``at``, ``salt``, ``prev_hash``, ``hash``), sealed with this space's key, into a log
+    that must still be empty. The chain is checked while writing: an event that does
+    not follow its predecessor raises ``CryptoError`` (the caller's transaction then
+    rolls back). Returns (last seq, head hash); later events chain from there."""
+    from selfdata.errors import CryptoError
+
+    space_id = keys.space_id
+    prev, seq = GENESIS, 0
+    for logged in events:
+        digest = chain_hash(prev, logged.canonical())
+        if logged.seq != seq + 1 or logged.prev_hash != prev.hex() or digest.hex() != logged.hash:
+            raise CryptoError(f"event {logged.seq} of the imported log does not fit its chain")
+        at_ms = (datetime.fromisoformat(logged.at) - _EPOCH) // timedelta(milliseconds=1)
+        conn.execute(
+            _INSERT_EVENT,
+            {
+                "space_id": space_id,
+                "seq": logged.seq,
+                "at": at_ms,
+                "prev_hash": prev,
+                "hash": digest,
+                "body": keys.cipher.seal_raw(logged.canonical(), _ad(space_id, logged.seq)),
+            },
+        )
+        prev, seq = digest, logged.seq
+    if seq:
+        conn.execute(_INSERT_HEAD, {"space_id": space_id, "seq": seq, "head": prev})
+    return seq, prev

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from selfdata import __version__
-from selfdata.cli import admin, audit, demo, doctypes, keys, services, spaces
+from selfdata.cli import admin, audit, demo, doctypes, keys, portability, rights, services, spaces
 from selfdata.cli.context import CliState, console, fail, reporting_errors
 from selfdata.platform import init_instance
 
@@ -25,6 +25,7 @@ app.add_typer(doctypes.app, name="doctypes")
 app.add_typer(keys.app, name="keys")
 app.add_typer(services.app, name="services")
 app.add_typer(audit.app, name="audit")
+app.add_typer(rights.app, name="rights")
 
 
 def _version(value: bool) -> None:
@@ -100,6 +101,8 @@ def serve(
 
 
 app.command(name="demo")(demo.demo)
+app.command("export")(portability.export)
+app.command("import-space")(portability.import_space)
 
 
 def main() -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from selfdata.access.portability import LOG_MEMBER, open_archive
 from selfdata.audit import verify_lines
 from selfdata.cli.context import CliState, console, err_console, fail, reporting_errors
 from selfdata.errors import ConfigurationError
+from selfdata.portability import is_age, is_zip
 
 app = typer.Typer(
     help="Sign log checkpoints and verify exported access logs.", no_args_is_help=True
@@ -21,19 +24,32 @@ app = typer.Typer(
 def verify(
     file: Annotated[
         Path,
-        typer.Argument(help="An access log exported by selfdata (JSON Lines)."),
+        typer.Argument(
+            help="An access log exported by selfdata (JSON Lines), or a space archive "
+            "(`selfdata export`, encrypted or not) holding one."
+        ),
     ],
     jwks: Annotated[
         Path | None,
         typer.Option(help="The operator's published JWK Set to check signatures against."),
     ] = None,
+    passphrase_stdin: Annotated[
+        bool,
+        typer.Option("--passphrase-stdin", help="The encrypted archive's passphrase (stdin)."),
+    ] = False,
 ) -> None:
     """Check a log offline: every event chained, every checkpoint signed and matching.
     Exits 1 on any inconsistency."""
     try:
         keys = json.loads(jwks.read_text(encoding="utf-8")) if jwks else None
         with file.open("rb") as handle:
-            result = verify_lines(handle, keys)
+            if is_zip(handle.read(4)) or (handle.seek(0) == 0 and is_age(handle.read(64))):
+                passphrase = sys.stdin.readline().rstrip("\r\n") if passphrase_stdin else None
+                with reporting_errors(), open_archive(handle, passphrase).open(LOG_MEMBER) as log:
+                    result = verify_lines(log, keys)
+            else:
+                handle.seek(0)
+                result = verify_lines(handle, keys)
     except FileNotFoundError as exc:
         fail(f"{exc.filename}: no such file")
     except (OSError, json.JSONDecodeError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -79,8 +80,13 @@ def erase(
     ctx: typer.Context,
     name: str,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    certificate: Annotated[
+        Path | None,
+        typer.Option(help="Write the signed erasure certificate to this file (else print it)."),
+    ] = None,
 ) -> None:
-    """Erase a space for good: its key is destroyed first, then all its data is purged."""
+    """Erase a space for good: its key is destroyed first, then all its data is purged.
+    Gives the signed erasure certificate to hand to the citizen."""
     state: CliState = ctx.obj
     if not yes:
         typed = typer.prompt(
@@ -89,9 +95,18 @@ def erase(
         if typed.strip().lower() != name.strip().lower():
             fail("confirmation did not match; nothing was erased")
     with reporting_errors(), state.platform() as platform:
-        counts = platform.directory.erase(name, OPERATOR)
+        done = platform.directory.erase_certified(name, OPERATOR)
+    counts = done.counts
     console.print(
         f"[red]✗[/] space [bold]{name}[/] erased: key destroyed, "
         f"{counts.get('records', 0)} records, {counts.get('series_chunks', 0)} series chunks, "
         f"{counts.get('files', 0)} files and {counts.get('audit_events', 0)} log events purged"
     )
+    if certificate is not None:
+        certificate.write_text(done.certificate + "\n", encoding="utf-8")
+        console.print(f"signed erasure certificate written to {certificate}")
+    else:
+        console.print(
+            "signed erasure certificate (verify with `selfdata rights verify-certificate`):"
+        )
+        console.print(done.certificate, markup=False, soft_wrap=True)

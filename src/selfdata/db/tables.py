@@ -32,7 +32,9 @@ __all__ = [
     "metadata",
     "oauth_codes",
     "oauth_tokens",
+    "record_revisions",
     "records",
+    "restrictions",
     "series_chunks",
     "series_streams",
     "services",
@@ -270,4 +272,28 @@ audit_checkpoints = Table(
     Column("head", LargeBinary(32), nullable=False),
     Column("at", BigInteger, nullable=False),
     Column("signature", String(4000), nullable=False),  # compact JWS by the operator key
+)
+
+# -- the citizen's rights (revision 0003) ----------------------------------------------
+
+record_revisions = Table(
+    "record_revisions",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("record_id", ID, primary_key=True),
+    Column("revision", Integer, primary_key=True),  # the revision this body was
+    Column("doctype", String(64), nullable=False),  # as records.doctype (erasure by doctype)
+    Column("changed_at", BigInteger, nullable=False),  # when it was replaced
+    Column("actor_kind", String(16), nullable=False),  # citizen | service | …
+    # sealed: the previous data, its time bounds and source, who replaced it
+    Column("body", LargeBinary, nullable=False),
+)
+
+restrictions = Table(
+    "restrictions",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("scope", String(64), primary_key=True),  # "*" (the whole space) or a doctype
+    Column("since", BigInteger, nullable=False),
+    Column("note", LargeBinary, nullable=True),  # sealed: the citizen's own words, if any
 )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from selfdata.access import Actor, Gate
+from selfdata.access.portability import ImportReport, import_space
 from selfdata.audit import AuditEvent
 from selfdata.clock import Clock
 from selfdata.db.tables import accounts, auth_sessions, spaces
 from selfdata.errors import AuthenticationFailed, Conflict, NotFound
 from selfdata.ids import new_id
+from selfdata.rights.certificate import ErasureStatement
 from selfdata.settings import Settings
 from selfdata.spaces.accounts import (
     Account,
@@ -24,7 +27,7 @@ from selfdata.spaces.accounts import (
     validate_username,
 )
 
-__all__ = ["SpaceDirectory", "SpaceInfo"]
+__all__ = ["CertifiedErasure", "SpaceDirectory", "SpaceInfo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,28 @@ class SpaceInfo:
             "status": self.status,
             "created_at": self.created_at.isoformat(),
             "timezone": self.timezone,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CertifiedErasure:
+    """A whole space erased, and the operator's signed certificate of it (the only
+    trace left: the space's own log is destroyed with it)."""
+
+    statement: ErasureStatement
+    certificate: str
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.statement.counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "space_id": self.statement.space_id,
+            "erased_at": self.statement.erased_at.isoformat(),
+            "counts": self.counts,
+            "key_destroyed": self.statement.key_destroyed,
+            "certificate": self.certificate,
         }
 
 
@@ -200,6 +225,32 @@ class SpaceDirectory:
             )
         return counts
 
+    def erase_certified(self, name: str, actor: Actor) -> CertifiedErasure:
+        """:meth:`erase`, then the operator's signed certificate of it: what was erased
+        (rows per table, blobs, the account), that the key was destroyed first, when,
+        and the head of the space's log just before it was destroyed."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(spaces.c.id).where((spaces.c.name == name.lower()) | (spaces.c.id == name))
+            ).first()
+        head = self._gate.log_head(row.id) if row is not None else None
+        # Plain str keys (table names are SQLAlchemy's quoted_name) for JSON and JWS.
+        counts = {str(k): int(v) for k, v in self.erase(name, actor).items()}
+        assert row is not None  # erase raised NotFound otherwise
+        # The key is gone whether this call or an interrupted earlier one destroyed it.
+        counts["space_keys"] = counts.pop("key_destroyed", 0)
+        statement = ErasureStatement(
+            space_id=row.id,
+            scope="space",
+            target=None,
+            erased_at=self._clock.now(),
+            counts=counts,
+            key_destroyed=True,
+            log_seq=head[0] if head else None,
+            log_head=head[1] if head else None,
+        )
+        return CertifiedErasure(statement, self._gate.certify_erasure(statement))
+
     # -- login -------------------------------------------------------------------
 
     def login(self, username: str, password: str) -> Account:
@@ -324,3 +375,50 @@ class SpaceDirectory:
             raise NotFound("no such account")
         role: Role = row.role
         return Account(row.id, row.username, role, row.space_id, row.status)
+
+    # -- moving a space in --------------------------------------------------------
+
+    def import_space(
+        self,
+        source: BinaryIO,
+        password: str,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        passphrase: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Restore an exported space as a new space with a new key and a new citizen
+        account (named ``name``, or as in the archive), all or nothing."""
+        if name is not None:
+            name = validate_username(name)
+        validate_password(password)
+        password_hash = self._hasher.hash(password)
+
+        def create_account(conn: Connection, space_id: str, now_ms: int) -> None:
+            username = conn.execute(
+                select(spaces.c.name).where(spaces.c.id == space_id)
+            ).scalar_one()
+            validate_username(username)
+            conn.execute(
+                insert(accounts).values(
+                    id=new_id(now_ms),
+                    username=username,
+                    password_hash=password_hash,
+                    role="citizen",
+                    space_id=space_id,
+                    status="active",
+                    created_at=now_ms,
+                    failed_logins=0,
+                )
+            )
+
+        return import_space(
+            self._gate,
+            actor,
+            source,
+            name=name,
+            create_account=create_account,
+            passphrase=passphrase,
+            progress=progress,
+        )

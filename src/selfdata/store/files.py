@@ -76,10 +76,12 @@ def stage_file(
     filename: str,
     now_ms: int,
     max_bytes: int,
+    file_id: str | None = None,
 ) -> StagedFile:
     """Seal ``chunks`` into a new blob, outside any database transaction (a slow upload
-    must not hold the database's write lock); :func:`record_file` then records it."""
-    file_id = new_id(now_ms)
+    must not hold the database's write lock); :func:`record_file` then records it.
+    ``file_id`` keeps a given id (a space restored from its archive)."""
+    file_id = file_id or new_id(now_ms)
     space_id = keys.space_id
     mac = keys.fingerprint_stream()
     total = 0

@@ -13,7 +13,9 @@ from selfdata.db.tables import (
     files,
     oauth_codes,
     oauth_tokens,
+    record_revisions,
     records,
+    restrictions,
     series_chunks,
     series_streams,
     sources,
@@ -23,6 +25,7 @@ from selfdata.db.tables import (
 # this list against the schema).
 SPACE_TABLES = (
     records,
+    record_revisions,
     series_chunks,
     series_streams,
     files,
@@ -33,6 +36,7 @@ SPACE_TABLES = (
     audit_events,
     audit_heads,
     audit_checkpoints,
+    restrictions,
 )
 
 __all__ = ["purge_space"]

@@ -14,6 +14,7 @@ from selfdata.db.tables import records
 from selfdata.errors import Conflict, MalformedQuery, NotFound
 from selfdata.ids import new_ids
 from selfdata.store.query import Cursor, Query, decode_cursor, encode_cursor
+from selfdata.store.revisions import RevisionAuthor, delete_revisions, keep_revision
 from selfdata.store.types import NO_TIME, Page, Record, WriteReport, at_ms, from_ms, to_ms
 
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 __all__ = [
     "OnExisting",
     "count_by_doctype",
+    "count_by_source",
     "delete_record",
+    "erase_records",
     "get_record",
     "insert_records",
     "query_records",
@@ -65,11 +68,13 @@ def insert_records(
     source_id: str | None = None,
     on_existing: OnExisting = "skip",
     only_source: str | None = None,
+    author: RevisionAuthor | None = None,
 ) -> WriteReport:
     """Store validated, JSON-ready ``items``; a record whose natural key is already
     stored is left as is when identical, else updated or refused per ``on_existing``.
     ``only_source`` keeps a writer's records apart (a service's writes are matched only
-    against its own, by fingerprints in their own namespace)."""
+    against its own, by fingerprints in their own namespace). A record that is updated
+    keeps its previous version in its history (``author`` replaced it)."""
     space_id = keys.space_id
     seal = keys.cipher.seal_raw
     report = WriteReport()
@@ -94,7 +99,7 @@ def insert_records(
     for fp, item in prepared:
         body = orjson.dumps(item)
         if fp is not None and fp in existing:
-            record_id, old_body, revision = existing[fp]
+            record_id, old_body, revision, previous = existing[fp]
             old = keys.cipher.open_raw(old_body, _ad(space_id, doctype.name, record_id))
             if orjson.loads(old) == item:
                 report.unchanged += 1
@@ -110,6 +115,20 @@ def insert_records(
                     record_id=record_id,
                 )
             start, end = _bounds(doctype, item)
+            keep_revision(
+                conn,
+                keys,
+                doctype=doctype.name,
+                record_id=record_id,
+                revision=revision,
+                data=orjson.loads(old),
+                time_start=previous.time_start,
+                time_end=previous.time_end,
+                source_id=previous.source_id,
+                updated_at=previous.updated_at,
+                changed_at=now_ms,
+                author=author or RevisionAuthor(),
+            )
             conn.execute(
                 update(records)
                 .where(records.c.space_id == space_id, records.c.id == record_id)
@@ -188,12 +207,23 @@ def _insert_sql(conn: Connection) -> str:
 
 def _existing_by_fingerprint(
     conn: Connection, space_id: str, doctype: str, fps: list[bytes]
-) -> dict[bytes, tuple[str, bytes, int]]:
-    found: dict[bytes, tuple[str, bytes, int]] = {}
+) -> dict[bytes, tuple[str, bytes, int, Any]]:
+    """Stored records by fingerprint: id, sealed body, revision, and the row (its time
+    bounds, source and update time, kept in the history if it is replaced)."""
+    found: dict[bytes, tuple[str, bytes, int, Any]] = {}
     for i in range(0, len(fps), _LOOKUP_BATCH):
         batch = fps[i : i + _LOOKUP_BATCH]
         result = conn.execute(
-            select(records.c.fingerprint, records.c.id, records.c.body, records.c.revision)
+            select(
+                records.c.fingerprint,
+                records.c.id,
+                records.c.body,
+                records.c.revision,
+                records.c.time_start,
+                records.c.time_end,
+                records.c.source_id,
+                records.c.updated_at,
+            )
             .where(
                 records.c.space_id == space_id,
                 records.c.doctype == doctype,
@@ -202,8 +232,8 @@ def _existing_by_fingerprint(
             # Locked (PostgreSQL) so a concurrent update of the same records waits.
             .with_for_update()
         )
-        for fp, record_id, body, revision in result:
-            found[bytes(fp)] = (record_id, bytes(body), revision)
+        for row in result:
+            found[bytes(row.fingerprint)] = (row.id, bytes(row.body), row.revision, row)
     return found
 
 
@@ -344,7 +374,10 @@ def update_record(
     *,
     now_ms: int,
     expected_revision: int | None = None,
+    author: RevisionAuthor | None = None,
 ) -> Record:
+    """Replace a record's data; the version it replaces is kept, sealed, in its history
+    (rectification keeps the trace of what the record said before)."""
     current = get_record(conn, keys, record_id, doctype.name)
     if expected_revision is not None and current.revision != expected_revision:
         raise Conflict(
@@ -357,6 +390,20 @@ def update_record(
     source = current.source_id
     fp = _fingerprint(
         keys, doctype, data, source if source and source.startswith("service:") else None
+    )
+    keep_revision(
+        conn,
+        keys,
+        doctype=doctype.name,
+        record_id=record_id,
+        revision=current.revision,
+        data=current.data,
+        time_start=to_ms(current.time_start) if current.time_start else NO_TIME,
+        time_end=to_ms(current.time_end) if current.time_end else None,
+        source_id=current.source_id,
+        updated_at=to_ms(current.updated_at),
+        changed_at=now_ms,
+        author=author or RevisionAuthor(),
     )
     try:
         conn.execute(
@@ -381,10 +428,44 @@ def update_record(
 
 
 def delete_record(conn: Connection, space_id: str, record_id: str) -> bool:
+    """Delete a record and its past versions."""
     result = conn.execute(
         delete(records).where(records.c.space_id == space_id, records.c.id == record_id)
     )
+    delete_revisions(conn, space_id, record_id=record_id)
     return bool(result.rowcount)
+
+
+def erase_records(
+    conn: Connection, space_id: str, *, doctype: str | None = None, source_id: str | None = None
+) -> tuple[int, int]:
+    """Delete every record of a doctype, or from a source, with their past versions.
+    Returns (records, revisions) deleted."""
+    if doctype is None and source_id is None:
+        raise ValueError("erase_records needs a doctype or a source")
+    where = [records.c.space_id == space_id]
+    if doctype is not None:
+        where.append(records.c.doctype == doctype)
+    if source_id is not None:
+        where.append(records.c.source_id == source_id)
+    if source_id is None:
+        revisions = delete_revisions(conn, space_id, doctype=doctype)
+    else:
+        ids = list(conn.execute(select(records.c.id).where(*where)).scalars())
+        revisions = delete_revisions(conn, space_id, record_ids=ids)
+    count = conn.execute(delete(records).where(*where)).rowcount
+    return count, revisions
+
+
+def count_by_source(conn: Connection, space_id: str) -> list[tuple[str | None, str, int]]:
+    """Per source and doctype: how many records (clear metadata only)."""
+    rows = conn.execute(
+        select(records.c.source_id, records.c.doctype, func.count())
+        .where(records.c.space_id == space_id)
+        .group_by(records.c.source_id, records.c.doctype)
+        .order_by(records.c.source_id, records.c.doctype)
+    ).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]
 
 
 def count_by_doctype(

@@ -15,7 +15,9 @@ from selfdata.web.routes import (
     me,
     meta,
     oauth,
+    portability,
     records,
+    rights,
     series,
 )
 
@@ -34,7 +36,9 @@ def api_router() -> APIRouter:
         series,
         files,
         audit,
+        portability,
         consents,
+        rights,
         admin,
         admin_services,
     ):
