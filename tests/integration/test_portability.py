@@ -19,12 +19,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from selfdata.access import SpaceView
+from selfdata.access import Actor, SpaceView
 from selfdata.audit import verify_lines
 from selfdata.clock import FixedClock
-from selfdata.db.tables import accounts, records, space_keys, spaces
+from selfdata.db.tables import accounts, record_revisions, records, restrictions, space_keys, spaces
 from selfdata.doctypes.examples import EXAMPLES
-from selfdata.errors import Conflict, CryptoError, InvalidInput, SelfdataError
+from selfdata.errors import (
+    AccessDenied,
+    Conflict,
+    CryptoError,
+    InvalidInput,
+    SelfdataError,
+    UnknownDoctype,
+)
 from selfdata.platform import Platform, init_instance
 from tests.conftest import OPERATOR, PASSWORD, make_space
 from tests.support.postgres import PostgresCluster
@@ -64,10 +71,14 @@ def _vary(example: dict[str, Any], text: str, number: int) -> dict[str, Any]:
     return out
 
 
+NOTE = "contrat à vérifier — 電気 ✓"
+
+
 def _fill(
     platform: Platform, view: SpaceView, variants: list[tuple[str, int]], data: bytes
 ) -> None:
-    """Records of every record doctype, a series, files and a consent."""
+    """Records of every record doctype, a series, files, a consent, a record corrected
+    twice (two past versions) and two restrictions (one with a note)."""
     for name, example in EXAMPLES.items():
         doctype = platform.doctypes.get(name)
         if doctype.kind != "record":
@@ -89,6 +100,7 @@ def _fill(
     view.put_file([b""], filename="empty.txt", media_type="text/plain")
     first = next(view.iter_records("bank.transaction"))
     view.update_record(first.id, {**first.data, "label": "renamed"}, doctype="bank.transaction")
+    view.update_record(first.id, {**first.data, "label": "renamed again"}, expected_revision=2)
     try:
         service = platform.services.get("energy-coach")
     except SelfdataError:
@@ -96,6 +108,8 @@ def _fill(
     given_ = view.give_consent(service)
     view.withdraw_consent(given_.id)
     view.give_consent(service)
+    view.restrict("energy.meter", note=NOTE)
+    view.restrict("paper.document")
 
 
 def _snapshot(platform: Platform, view: SpaceView) -> dict[str, Any]:
@@ -114,7 +128,42 @@ def _snapshot(platform: Platform, view: SpaceView) -> dict[str, Any]:
     out["consents"] = [
         {k: v for k, v in c.to_json().items() if k != "space_id"} for c in view.consents()
     ]
+    out["history"] = {
+        r["id"]: [past.as_dict() for past in view.record_history(r["id"], doctype=name)]
+        for name, items in out["records"].items()
+        for r in items
+        if r["revision"] > 1
+    }
+    out["restrictions"] = [r.as_dict() for r in view.restrictions()]
     return out
+
+
+def _rows(platform: Platform, table: Any, space_id: str, *columns: str) -> list[tuple[Any, ...]]:
+    """The clear columns of a space's rows (``order_by`` the first columns)."""
+    with platform.engine.connect() as conn:
+        picked = [table.c[c] for c in columns]
+        return [
+            tuple(row)
+            for row in conn.execute(
+                select(*picked).where(table.c.space_id == space_id).order_by(*picked)
+            )
+        ]
+
+
+def _meter_refused_to_the_service(platform: Platform, view: SpaceView) -> None:
+    """The consented service is refused the restricted meter (reason ``restricted``)
+    but still reaches the readings, which are not restricted."""
+    consent = next(c for c in view.consents() if c.status == "active")
+    service = platform.view(
+        Actor("service", "energy-coach", label="Energy coach", consent_id=consent.id),
+        view.space_id,
+        "dpv:ServiceProvision",
+    )
+    meter = next(view.iter_records("energy.meter"))
+    with pytest.raises(AccessDenied) as refused:
+        service.get_record(meter.id)
+    assert refused.value.reason == "restricted"
+    assert service.streams("energy.reading")
 
 
 def _archive_events(raw: bytes) -> list[dict[str, Any]]:
@@ -174,6 +223,33 @@ def test_round_trip_across_engines(
     assert moved.verify_log()[0]
     after = _snapshot(target, moved)
     _same(after, before)
+    # The history and the restrictions came across, exactly.
+    assert len(before["history"]) == 1
+    (history,) = before["history"].values()
+    assert [h["revision"] for h in history] == [2, 1]
+    assert history[0]["data"]["label"] == "renamed" != history[1]["data"]["label"]
+    assert [(r["scope"], r["note"]) for r in after["restrictions"]] == [
+        ("energy.meter", NOTE),
+        ("paper.document", None),
+    ]
+    for table, columns in (
+        (record_revisions, ("record_id", "revision", "doctype", "changed_at", "actor_kind")),
+        (restrictions, ("scope", "since")),
+    ):
+        assert _rows(target, table, moved.space_id, *columns) == _rows(
+            platform, table, view.space_id, *columns
+        )
+    # ... and the restriction still holds: the consented service is refused.
+    with contextlib.suppress(SelfdataError):
+        approved_service(target)
+    _meter_refused_to_the_service(platform, view)
+    _meter_refused_to_the_service(target, moved)
+    with zipfile.ZipFile(io.BytesIO(plain)) as z:
+        revision_lines = [json.loads(x) for x in z.read("history/revisions.jsonl").splitlines()]
+    assert report.manifest["counts"]["revisions"] == len(revision_lines) == 2
+    assert report.manifest["counts"]["restrictions"] == 2
+    assert report.manifest["members"]["restrictions/restrictions.jsonl"]["count"] == 2
+    assert revision_lines[0]["replaced_by"]["kind"] == "citizen"
     assert report.manifest["counts"]["files"] == 2
     assert sum(report.manifest["counts"]["records"].values()) == sum(
         len(v) for v in before["records"].values()
@@ -190,7 +266,7 @@ def _counts(platform: Platform) -> list[int]:
     with platform.engine.connect() as conn:
         return [
             int(conn.execute(select(func.count()).select_from(t)).scalar_one())
-            for t in (spaces, records, space_keys, accounts)
+            for t in (spaces, records, space_keys, accounts, record_revisions, restrictions)
         ]
 
 
@@ -275,14 +351,16 @@ def test_newer_format_version_is_refused(exported: tuple[bytes, Platform]) -> No
         _import(other, newer)
 
 
-def test_invalid_record_is_refused(exported: tuple[bytes, Platform]) -> None:
-    raw, other = exported
+def _lines(raw: bytes, member: str) -> list[dict[str, Any]]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        return [json.loads(x) for x in z.read(member).splitlines()]
+
+
+def _with_member(raw: bytes, member: str, lines: list[dict[str, Any]]) -> bytes:
+    """The archive with ``member`` replaced by ``lines``, its manifest entry updated (so
+    only the import's own checks can refuse it)."""
     import hashlib
 
-    member = "records/bank.transaction.jsonl"
-    with zipfile.ZipFile(io.BytesIO(raw)) as z:
-        lines = [json.loads(x) for x in z.read(member).splitlines()]
-    lines[0]["data"]["amount"] = "not a number"
     body = b"".join(json.dumps(x).encode() + b"\n" for x in lines)
 
     def change(name: str, data: bytes) -> bytes:
@@ -294,12 +372,80 @@ def test_invalid_record_is_refused(exported: tuple[bytes, Platform]) -> None:
                 **m["members"][member],
                 "sha256": hashlib.sha256(body).hexdigest(),
                 "size": len(body),
+                "count": len(lines),
             }
             return json.dumps(m).encode()
         return data
 
+    return _rebuild(raw, change)
+
+
+def test_invalid_record_is_refused(exported: tuple[bytes, Platform]) -> None:
+    raw, other = exported
+    member = "records/bank.transaction.jsonl"
+    lines = _lines(raw, member)
+    lines[0]["data"]["amount"] = "not a number"
     with pytest.raises(InvalidInput, match=r"bank\.transaction"):
-        _import(other, _rebuild(raw, change))
+        _import(other, _with_member(raw, member, lines))
+
+
+def test_inconsistent_history_or_restriction_is_refused(exported: tuple[bytes, Platform]) -> None:
+    raw, other = exported
+    history, rights = "history/revisions.jsonl", "restrictions/restrictions.jsonl"
+    past = _lines(raw, history)
+    assert [p["revision"] for p in past] == [1, 2]
+    for lines, message in (
+        # a past version of a record the archive does not hold
+        ([{**past[0], "record_id": "0" * 26}, past[1]], "does not hold"),
+        # a "past" version as new as the record itself
+        ([*past, {**past[1], "revision": 3}], "does not match"),
+        # filed under another doctype
+        ([{**p, "doctype": "energy.meter"} for p in past], "does not match"),
+        ([past[0], past[0]], "appears twice"),
+        ([{**past[0], "replaced_by": {"kind": ""}}], "replaced_by"),
+        ([{**past[0], "replaced_at": "yesterday"}], "replaced_at"),
+        ([{**past[0], "data": ["not", "an", "object"]}], "data"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            _import(other, _with_member(raw, history, lines))
+    restricted = _lines(raw, rights)
+    with pytest.raises(UnknownDoctype):
+        _import(other, _with_member(raw, rights, [{**restricted[0], "scope": "no.such"}]))
+    with pytest.raises(InvalidInput, match="restricted twice"):
+        _import(other, _with_member(raw, rights, [restricted[0], restricted[0]]))
+    with pytest.raises(InvalidInput, match="since"):
+        _import(other, _with_member(raw, rights, [{**restricted[0], "since": None}]))
+
+
+def test_archive_without_history_or_restrictions_still_imports(platform: Platform) -> None:
+    """An archive written before these members existed (same format version): no
+    history, no restriction, everything else restored."""
+    view = make_space(platform, "alice")
+    _fill(platform, view, [], b"pdf")
+    raw = _export(view)
+    dropped = ("history/revisions.jsonl", "restrictions/restrictions.jsonl")
+
+    def strip(manifest: dict[str, Any]) -> None:
+        for name in dropped:
+            del manifest["members"][name]
+        del manifest["counts"]["revisions"], manifest["counts"]["restrictions"]
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in dropped:
+                data = _manifest(strip)(info.filename, src.read(info.filename))
+                dst.writestr(info.filename, data)
+    report = _import(platform, out.getvalue())
+    assert report.counts["revisions"] == 0 and report.counts["restrictions"] == 0
+    moved = platform.citizen_view("bob")
+    assert moved.restrictions() == []
+    assert sum(report.counts["records"].values()) == sum(
+        len(list(view.iter_records(d.name))) for d in platform.doctypes if d.kind == "record"
+    )
+    renamed = next(r for r in moved.iter_records("bank.transaction") if r.revision == 3)
+    assert moved.record_history(renamed.id) == []
+    assert moved.verify_log()[0]
 
 
 def test_wrong_passphrase_and_encryption(platform: Platform, tmp_path: Path) -> None:

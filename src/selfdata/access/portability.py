@@ -5,10 +5,13 @@ Both go through the authorisation point. An export is decided and logged as one
 space is read in one transaction — a consistent snapshot — and streamed into the
 archive (:mod:`selfdata.portability`), encrypted with the citizen's passphrase when one
 is given. An import first checks the whole archive (manifest, format version, the
-SHA-256 of every member, every record against its doctype, the log's hash chain), then
-writes the new space in **one** transaction: all of it or nothing. The archive's log is
-restored event by event as it was (same seq, times, salts and hashes), sealed with the
-new space's key, and a ``space.import`` event is chained after it.
+SHA-256 of every member, every record against its doctype, every past version against
+its record, every restriction's scope, the log's hash chain), then writes the new space
+in **one** transaction: all of it or nothing. The archive's log is restored event by
+event as it was (same seq, times, salts and hashes), sealed with the new space's key,
+and a ``space.import`` event is chained after it. The rectification history and the
+restrictions are restored as they were too, so a restriction holds on the new space from
+the moment the import commits.
 
 The receiving space does not exist before the import commits, so the gate cannot
 decide an access to it: the import is an operator action, like creating a space, and
@@ -30,7 +33,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 import selfdata
@@ -42,7 +45,7 @@ from selfdata.audit.checkpoints import list_checkpoints
 from selfdata.audit.export import export_lines, verify_lines
 from selfdata.audit.log import iter_events, restore_events
 from selfdata.consent import ConsentRecord, make_receipt
-from selfdata.db.tables import spaces
+from selfdata.db.tables import record_revisions, spaces
 from selfdata.errors import Conflict, CryptoError, InvalidInput, SelfdataError
 from selfdata.ids import new_id
 from selfdata.portability import (
@@ -78,6 +81,10 @@ series, a file, a consent or a log event."""
 _RECORD_BATCH = 1000
 _FILE_BLOCK = 1024 * 1024
 LOG_MEMBER = "audit/access-log.jsonl"
+REVISIONS_MEMBER = "history/revisions.jsonl"
+RESTRICTIONS_MEMBER = "restrictions/restrictions.jsonl"
+_ACTOR_KIND_MAX = 16  # record_revisions.actor_kind
+_SCOPE_MAX = 64  # restrictions.scope
 
 
 @dataclass
@@ -198,8 +205,20 @@ def _write_space(
     ).scalar()  # the space row is read in this transaction (a consistent snapshot)
     assert head is not None
     events_total = _event_count(conn, space_id)
+    revisions_total = int(
+        conn.execute(
+            select(func.count())
+            .select_from(record_revisions)
+            .where(record_revisions.c.space_id == space_id)
+        ).scalar_one()
+    )
     counter = _Counter(
-        sum(per_doctype.values()) + len(streams) + len(files) + len(stored_consents) + events_total,
+        sum(per_doctype.values())
+        + revisions_total
+        + len(streams)
+        + len(files)
+        + len(stored_consents)
+        + events_total,
         progress,
     )
     exported_at = gate.clock.now()
@@ -214,6 +233,21 @@ def _write_space(
                 member.line(_record_line(record, version))
                 counter.step()
             record_counts[doctype] = member.count or 0
+
+    # Rectification history: every past version of every record, as stored.
+    with writer.member(REVISIONS_MEMBER) as member:
+        member.count = 0
+        for line in portable.iter_revisions(conn, keys):
+            member.line(line)
+            counter.step()
+        revisions_written = member.count
+
+    # Restrictions of processing (GDPR art. 18): they hold again after an import.
+    with writer.member(RESTRICTIONS_MEMBER) as member:
+        member.count = 0
+        for line in portable.iter_restrictions(conn, keys):
+            member.line(line)
+        restrictions_written = member.count
 
     # Provenance: the sources table (what exists; records carry their source_id).
     with writer.member("provenance/sources.jsonl") as member:
@@ -312,6 +346,8 @@ def _write_space(
         },
         "counts": {
             "records": record_counts,
+            "revisions": revisions_written,
+            "restrictions": restrictions_written,
             "series": len(streams),
             "points": points_total,
             "files": len(files),
@@ -427,6 +463,9 @@ def _check(reader: ArchiveReader, gate: Gate) -> None:
     ):
         if required not in members:
             raise InvalidInput(f"the archive has no {required}")
+    # Past versions are checked first: each must belong to a record of the archive, of
+    # the same doctype, at an older revision (checked as the records are read below).
+    history = _check_revisions(reader, gate)
     # Records: known doctypes, versions this instance reads, data valid for the doctype.
     for path in members:
         if not path.startswith("records/"):
@@ -448,6 +487,18 @@ def _check(reader: ArchiveReader, gate: Gate) -> None:
                 if key not in item:
                     raise InvalidInput(f"{path} line {number}: no {key}")
             doctype.validate(item["data"], source=path, line=number)  # ValidationFailed
+            past = history.pop(item["id"], None)
+            if past is not None and (past[0] != name or past[1] >= _int(item["revision"])):
+                raise InvalidInput(
+                    f"{REVISIONS_MEMBER}: the history of record {item['id']} does not match it "
+                    f"(doctype {past[0]}, revision {past[1]})"
+                )
+    if history:
+        raise InvalidInput(
+            f"{REVISIONS_MEMBER}: past versions of records the archive does not hold: "
+            f"{sorted(history)[:5]}"
+        )
+    _check_restrictions(reader, gate)
     for number, item in enumerate(reader.lines("series/streams.jsonl"), start=1):
         gate.doctypes.get(str(item.get("doctype")))  # UnknownDoctype if not known here
         for key in ("id", "columns"):
@@ -472,6 +523,82 @@ def _check(reader: ArchiveReader, gate: Gate) -> None:
         result = verify_lines(raw)
     if not result.ok:
         raise CryptoError(f"the archive's access log does not verify: {'; '.join(result.problems)}")
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _check_time(item: dict[str, Any], key: str, where: str, *, nullable: bool) -> None:
+    value = item.get(key)
+    if value is None and nullable:
+        return
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(f"{where}: {key} is not an ISO 8601 time with an offset")
+
+
+def _check_revisions(reader: ArchiveReader, gate: Gate) -> dict[str, tuple[str, int]]:
+    """Check ``history/revisions.jsonl`` (absent from older archives: no history) and
+    return, per record id, its doctype and newest past revision."""
+    out: dict[str, tuple[str, int]] = {}
+    if not reader.has(REVISIONS_MEMBER):
+        return out
+    seen: set[tuple[str, int]] = set()
+    for number, item in enumerate(reader.lines(REVISIONS_MEMBER), start=1):
+        where = f"{REVISIONS_MEMBER} line {number}"
+        record_id, name = item.get("record_id"), item.get("doctype")
+        revision = _int(item.get("revision"))
+        if not isinstance(record_id, str) or not isinstance(name, str) or revision < 1:
+            raise InvalidInput(f"{where}: not a past version of a record")
+        if gate.doctypes.get(name).kind != "record":  # UnknownDoctype if not known here
+            raise InvalidInput(f"{where}: {name} is not a record doctype")
+        if (record_id, revision) in seen:
+            raise InvalidInput(f"{where}: revision {revision} of {record_id} appears twice")
+        seen.add((record_id, revision))
+        by = item.get("replaced_by")
+        if (
+            not isinstance(by, dict)
+            or not isinstance(by.get("kind"), str)
+            or not 0 < len(by["kind"]) <= _ACTOR_KIND_MAX
+            or not all(by.get(k) is None or isinstance(by.get(k), str) for k in ("id", "label"))
+        ):
+            raise InvalidInput(f"{where}: replaced_by is not {{kind, id, label}}")
+        if not isinstance(item.get("data"), dict):
+            raise InvalidInput(f"{where}: data is not a JSON object")
+        if item.get("source_id") is not None and not isinstance(item.get("source_id"), str):
+            raise InvalidInput(f"{where}: source_id is not a string")
+        _check_time(item, "replaced_at", where, nullable=False)
+        for key in ("written_at", "time_start", "time_end"):
+            _check_time(item, key, where, nullable=True)
+        known = out.get(record_id)
+        if known is not None and known[0] != name:
+            raise InvalidInput(f"{where}: {record_id} has past versions of two doctypes")
+        out[record_id] = (name, max(revision, known[1] if known else 0))
+    return out
+
+
+def _check_restrictions(reader: ArchiveReader, gate: Gate) -> None:
+    """Check ``restrictions/restrictions.jsonl`` (absent from older archives: none)."""
+    if not reader.has(RESTRICTIONS_MEMBER):
+        return
+    scopes: set[str] = set()
+    for number, item in enumerate(reader.lines(RESTRICTIONS_MEMBER), start=1):
+        where = f"{RESTRICTIONS_MEMBER} line {number}"
+        scope = item.get("scope")
+        if not isinstance(scope, str) or not 0 < len(scope) <= _SCOPE_MAX:
+            raise InvalidInput(f"{where}: no scope")
+        if scope != "*":
+            gate.doctypes.get(scope)  # UnknownDoctype if not known here
+        if scope in scopes:
+            raise InvalidInput(f"{where}: {scope} is restricted twice")
+        scopes.add(scope)
+        _check_time(item, "since", where, nullable=False)
+        if item.get("note") is not None and not isinstance(item.get("note"), str):
+            raise InvalidInput(f"{where}: the note is not text")
 
 
 CreateAccount = Callable[[Connection, str, int], None]
@@ -517,6 +644,7 @@ def _restore(
     records_total = sum((counts.get("records") or {}).values())
     counter = _Counter(
         records_total
+        + int(counts.get("revisions", 0))
         + int(counts.get("series", 0))
         + int(counts.get("files", 0))
         + int(counts.get("consents", 0))
@@ -557,6 +685,20 @@ def _restore(
                     counter.step(len(batch))
                 records[doctype.name] = n
             written["records"] = records
+
+            # History and restrictions (members that older archives do not have).
+            n_revisions = 0
+            if reader.has(REVISIONS_MEMBER):
+                lines = reader.lines(REVISIONS_MEMBER)
+                while batch := list(itertools.islice(lines, _RECORD_BATCH)):
+                    n_revisions += portable.restore_revisions(conn, keys, batch)
+                    counter.step(len(batch))
+            written["revisions"] = n_revisions
+            written["restrictions"] = (
+                portable.restore_restrictions(conn, keys, list(reader.lines(RESTRICTIONS_MEMBER)))
+                if reader.has(RESTRICTIONS_MEMBER)
+                else 0
+            )
 
             if reader.has("provenance/sources.jsonl"):
                 written["sources"] = portable.restore_sources(

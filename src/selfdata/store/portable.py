@@ -9,20 +9,22 @@ recomputed with that key (they are keyed, so the source's are useless here).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, insert, select
 
 from selfdata.crypto import Associated, SpaceKeys
+from selfdata.db.tables import record_revisions, restrictions, series_streams, sources, spaces
 from selfdata.db.tables import records as records_table
-from selfdata.db.tables import series_streams, sources, spaces
 from selfdata.errors import NotFound
 from selfdata.store.records import _ad as _record_ad
 from selfdata.store.records import _bounds, _fingerprint, _insert_sql
+from selfdata.store.restrictions import _ad as _restriction_ad
+from selfdata.store.revisions import _ad as _revision_ad
 from selfdata.store.series import _stream_ad
-from selfdata.store.types import Record, Stream, at_ms, from_ms, to_ms
+from selfdata.store.types import NO_TIME, Record, Stream, at_ms, from_ms, to_ms
 
 if TYPE_CHECKING:
     from selfdata.doctypes import Doctype
@@ -30,8 +32,12 @@ if TYPE_CHECKING:
 __all__ = [
     "insert_space_row",
     "iter_all_records",
+    "iter_restrictions",
+    "iter_revisions",
     "iter_sources",
     "restore_records",
+    "restore_restrictions",
+    "restore_revisions",
     "restore_sources",
     "restore_stream",
     "space_row",
@@ -231,6 +237,148 @@ def restore_sources(conn: Connection, keys: SpaceKeys, items: Sequence[Mapping[s
                 body=keys.cipher.seal_raw(
                     orjson.dumps(detail), _source_ad(keys.space_id, item["id"])
                 ),
+            )
+        )
+    return len(items)
+
+
+# -- rectification history and restrictions -------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso_ms(value: int | None) -> str | None:
+    """An epoch-millisecond value as ISO 8601 (UTC, milliseconds), in integer arithmetic
+    so it reads back to the same millisecond; ``None`` and the ``NO_TIME`` sentinel give
+    ``None``."""
+    if value is None or value == NO_TIME:
+        return None
+    return (_EPOCH + timedelta(milliseconds=int(value))).isoformat(timespec="milliseconds")
+
+
+def _opt_ms(value: Any) -> int | None:
+    return _ms(value) if isinstance(value, str) and value else None
+
+
+def iter_revisions(conn: Connection, keys: SpaceKeys) -> Iterator[dict[str, Any]]:
+    """Every past version of every record of the space, by (record id, revision),
+    decrypted ``_BATCH`` rows at a time, as lines of ``history/revisions.jsonl``:
+    exactly what is stored (who replaced it: the clear ``actor_kind`` and the sealed
+    id and label)."""
+    t = record_revisions
+    after: tuple[str, int] | None = None
+    while True:
+        query = select(t).where(t.c.space_id == keys.space_id)
+        if after is not None:
+            query = query.where(
+                (t.c.record_id > after[0])
+                | ((t.c.record_id == after[0]) & (t.c.revision > after[1]))
+            )
+        rows = conn.execute(query.order_by(t.c.record_id, t.c.revision).limit(_BATCH)).all()
+        for row in rows:
+            body = orjson.loads(
+                keys.cipher.open_raw(
+                    bytes(row.body),
+                    _revision_ad(keys.space_id, row.doctype, row.record_id, int(row.revision)),
+                )
+            )
+            by = body.get("by") or {}
+            yield {
+                "record_id": row.record_id,
+                "doctype": row.doctype,
+                "revision": int(row.revision),
+                "written_at": iso_ms(body.get("updated_at")),
+                "replaced_at": iso_ms(int(row.changed_at)),
+                "replaced_by": {
+                    "kind": row.actor_kind,
+                    "id": by.get("id"),
+                    "label": by.get("label"),
+                },
+                "time_start": iso_ms(body.get("time_start")),
+                "time_end": iso_ms(body.get("time_end")),
+                "source_id": body.get("source_id"),
+                "data": body["data"],
+            }
+        if len(rows) < _BATCH:
+            return
+        after = (rows[-1].record_id, int(rows[-1].revision))
+
+
+def restore_revisions(conn: Connection, keys: SpaceKeys, items: Sequence[Mapping[str, Any]]) -> int:
+    """Insert exported past versions exactly, sealed with the receiving space's key and
+    the associated data of :mod:`selfdata.store.revisions` (space, record, doctype,
+    revision). The sealed body has the shape ``keep_revision`` writes."""
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        by = item.get("replaced_by") or {}
+        start = _opt_ms(item.get("time_start"))
+        body = {
+            "data": item["data"],
+            "time_start": NO_TIME if start is None else start,
+            "time_end": _opt_ms(item.get("time_end")),
+            "source_id": item.get("source_id"),
+            "updated_at": _opt_ms(item.get("written_at")),
+            "by": {"id": by.get("id"), "label": by.get("label")},
+        }
+        record_id, doctype, revision = (
+            str(item["record_id"]),
+            str(item["doctype"]),
+            int(item["revision"]),
+        )
+        rows.append(
+            {
+                "space_id": keys.space_id,
+                "record_id": record_id,
+                "revision": revision,
+                "doctype": doctype,
+                "changed_at": _ms(item["replaced_at"]),
+                "actor_kind": str(by["kind"]),
+                "body": keys.cipher.seal_raw(
+                    orjson.dumps(body), _revision_ad(keys.space_id, doctype, record_id, revision)
+                ),
+            }
+        )
+    if rows:
+        conn.execute(insert(record_revisions), rows)
+    return len(rows)
+
+
+def iter_restrictions(conn: Connection, keys: SpaceKeys) -> Iterator[dict[str, Any]]:
+    """The space's restrictions, by scope, as lines of ``restrictions/restrictions.jsonl``
+    (the note decrypted; ``null`` when there is none)."""
+    rows = conn.execute(
+        select(restrictions)
+        .where(restrictions.c.space_id == keys.space_id)
+        .order_by(restrictions.c.scope)
+    ).all()
+    for row in rows:
+        note = (
+            keys.cipher.open_raw(bytes(row.note), _restriction_ad(keys.space_id, row.scope))
+            if row.note is not None
+            else None
+        )
+        yield {
+            "scope": row.scope,
+            "since": iso_ms(int(row.since)),
+            "note": note.decode() if note is not None else None,
+        }
+
+
+def restore_restrictions(
+    conn: Connection, keys: SpaceKeys, items: Sequence[Mapping[str, Any]]
+) -> int:
+    """Insert exported restrictions exactly (scope, start, note sealed with the
+    receiving space's key): they hold from the moment the import commits."""
+    for item in items:
+        scope, note = str(item["scope"]), item.get("note")
+        conn.execute(
+            insert(restrictions).values(
+                space_id=keys.space_id,
+                scope=scope,
+                since=_ms(item["since"]),
+                note=keys.cipher.seal_raw(note.encode(), _restriction_ad(keys.space_id, scope))
+                if isinstance(note, str)
+                else None,
             )
         )
     return len(items)
