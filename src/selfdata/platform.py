@@ -27,6 +27,7 @@ from selfdata.oauth import OAuthServer
 from selfdata.services.registry import ServiceRegistry
 from selfdata.settings import CONFIG_NAME, Settings
 from selfdata.spaces import PasswordHasher, SessionStore, SpaceDirectory
+from selfdata.spaces.move import Moves
 
 __all__ = ["Platform", "init_instance"]
 
@@ -103,6 +104,11 @@ class Platform:
             doctypes=doctypes,
             clock=clock,
         )
+
+    @property
+    def moves(self) -> Moves:
+        """Moving spaces directly between instances (docs/move.md)."""
+        return Moves(self.engine, self.gate, self.directory, self.settings)
 
     def view(self, actor: Actor, space_id: str, purpose: str | None = None) -> SpaceView:
         return SpaceView(self.gate, actor, space_id, purpose)

@@ -12,6 +12,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -123,9 +124,9 @@ def login(client: TestClient, username: str = "alice", password: str = PASSWORD)
     return str(response.json()["csrf_token"])
 
 
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    """The app behind a real uvicorn server on a free loopback port."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` behind a real uvicorn server on a free loopback port; yields its URL."""
     # IPPROTO_TCP given explicitly: asyncio sets TCP_NODELAY only on sockets that say
     # they are TCP; without it Nagle and delayed ACKs add 40 ms to every response.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -145,3 +146,10 @@ def server(app: FastAPI) -> Iterator[str]:
         instance.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """The app behind a real uvicorn server on a free loopback port."""
+    with serving(app) as url:
+        yield url

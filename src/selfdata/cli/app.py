@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from selfdata import __version__
-from selfdata.cli import admin, audit, demo, doctypes, keys, portability, rights, services, spaces
+from selfdata.cli import (
+    admin,
+    audit,
+    demo,
+    doctypes,
+    keys,
+    move,
+    portability,
+    rights,
+    services,
+    spaces,
+)
 from selfdata.cli.context import CliState, console, fail, reporting_errors
 from selfdata.platform import init_instance
 
@@ -26,6 +37,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(services.app, name="services")
 app.add_typer(audit.app, name="audit")
 app.add_typer(rights.app, name="rights")
+app.add_typer(move.app, name="move")
 
 
 def _version(value: bool) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "consents",
     "files",
     "metadata",
+    "move_offers",
     "oauth_codes",
     "oauth_tokens",
     "record_revisions",
@@ -296,4 +297,23 @@ restrictions = Table(
     Column("scope", String(64), primary_key=True),  # "*" (the whole space) or a doctype
     Column("since", BigInteger, nullable=False),
     Column("note", LargeBinary, nullable=True),  # sealed: the citizen's own words, if any
+)
+
+# -- moving a space to another instance (revision 0004) ---------------------------------
+
+move_offers = Table(
+    "move_offers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("code_hash", LargeBinary(32), nullable=False, unique=True),  # SHA-256 of the code
+    Column("space_id", ID, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # offered | fetched | confirmed
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),  # the code is good until then
+    Column("fetched_at", BigInteger, nullable=True),
+    Column("archive_sha256", String(64), nullable=True),  # of the bytes sent
+    Column("confirmed_at", BigInteger, nullable=True),
+    # the signed erasure certificate returned at confirmation (a repeated confirmation
+    # answers it again); it names the space and the destination, nothing personal
+    Column("certificate", String(4000), nullable=True),
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -14,7 +15,7 @@ from selfdata.access import SpaceView
 from selfdata.web.auth import CitizenView
 from selfdata.web.problems import problem_responses
 
-__all__ = ["router"]
+__all__ = ["router", "stream_from"]
 
 router = APIRouter(tags=["portability"])
 
@@ -56,12 +57,18 @@ class _QueueSink:
 
 
 def _stream(view: SpaceView, passphrase: str | None) -> Iterator[bytes]:
+    return stream_from(lambda out: view.export_space(out, passphrase=passphrase))
+
+
+def stream_from(write: Callable[[BinaryIO], Any]) -> Iterator[bytes]:
+    """The bytes ``write`` writes to the stream it is given, run in a thread and handed
+    to the response as they come (with back-pressure); a failure ends the body early."""
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_QUEUE)
     sink = _QueueSink(chunks)
 
     def work() -> None:
         try:
-            view.export_space(sink, passphrase=passphrase)  # type: ignore[arg-type]
+            write(sink)  # type: ignore[arg-type]
         except _Cancelled:
             return
         except BaseException as exc:
