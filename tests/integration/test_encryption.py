@@ -272,3 +272,38 @@ def test_rotation_by_one_worker_is_seen_by_the_others(sqlite_platform: Platform)
         assert other.citizen_view("bobby").summary() == []
     finally:
         other.close()
+
+
+def test_after_erasure_not_even_the_ciphertext_remains_on_disk(sqlite_platform: Platform) -> None:
+    view = make_space(sqlite_platform, "alice")
+    other = make_space(sqlite_platform, "bobby")
+    _write_markers(view)
+    _write_markers(other)
+    with sqlite_platform.engine.connect() as conn:
+        sealed = [
+            bytes(b)
+            for b in conn.execute(
+                select(records.c.body).where(records.c.space_id == view.space_id)
+            ).scalars()
+        ]
+    home = sqlite_platform.settings.home
+
+    def on_disk() -> bytes:
+        paths = _files_under(
+            home / "selfdata.db", home / "selfdata.db-wal", sqlite_platform.settings.blob_dir
+        )
+        return b"".join(p.read_bytes() for p in paths)
+
+    assert all(body[13:45] in on_disk() for body in sealed)  # the check below can fail
+    sqlite_platform.directory.erase("alice", OPERATOR)
+    disk = b"".join(
+        p.read_bytes()
+        for p in _files_under(
+            home / "selfdata.db", home / "selfdata.db-wal", sqlite_platform.settings.blob_dir
+        )
+    )
+    for marker in MARKERS:
+        assert marker not in disk
+    for body in sealed:
+        assert body[13:45] not in disk, "a sealed record of the erased space is still on disk"
+    assert other.summary()  # the other space is intact

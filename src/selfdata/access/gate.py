@@ -336,6 +336,15 @@ class Gate:
             key_destroyed = self.keys.destroy(conn, space_id)
         with self.engine.begin() as conn:
             counts = purge_space(conn, self.blobs, space_id)
+        if self.engine.dialect.name == "sqlite":
+            # secure_delete zeroes the freed pages of the database file; checkpointing
+            # and truncating the WAL drops the older copies of those pages it still holds.
+            # (On the driver's connection: a checkpoint cannot run inside a transaction.)
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            finally:
+                raw.close()
         counts["key_destroyed"] = int(key_destroyed)
         return counts
 
