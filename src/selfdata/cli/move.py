@@ -10,7 +10,7 @@ import typer
 
 from selfdata.access import Actor
 from selfdata.cli.context import CliState, console, fail, read_password, reporting_errors
-from selfdata.cli.portability import _progress
+from selfdata.cli.portability import _progress, describe_counts
 
 app = typer.Typer(
     help="Move a space directly to or from another instance, with a one-time code.",
@@ -78,11 +78,8 @@ def pull(
         report = platform.moves.pull(
             OPERATOR, source_url, code, name=name, password=password, progress=advance
         )
-    counts = report.counts
     console.print(
         f"[green]✓[/] space [bold]{report.name}[/] moved in from {report.source_url} "
-        f"({report.space_id}, was {report.source_space_id}): "
-        f"{sum(counts['records'].values())} records, {counts['series']} series, "
-        f"{counts['files']} files, {counts['consents']} consents, {counts['events']} log events"
+        f"({report.space_id}, was {report.source_space_id}): {describe_counts(report.counts)}"
     )
     console.print("the source erased its copy; its certificate is in the new space's log")

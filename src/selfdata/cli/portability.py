@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -33,6 +33,14 @@ def read_passphrase(from_stdin: bool, *, confirm: bool) -> str:
             fail("--passphrase-stdin was given but standard input is empty")
         return line.rstrip("\r\n")
     return read_password(False, confirm=confirm, prompt="Archive passphrase")
+
+
+def describe_counts(counts: dict[str, Any]) -> str:
+    """What an import or a move brought in, in one line."""
+    return (
+        f"{sum(counts['records'].values())} records, {counts['series']} series, "
+        f"{counts['files']} files, {counts['consents']} consents, {counts['events']} log events"
+    )
 
 
 @contextmanager
@@ -136,10 +144,7 @@ def import_space(
         report = platform.directory.import_space(
             source, password, OPERATOR, name=name, passphrase=passphrase, progress=advance
         )
-    counts = report.counts
     console.print(
         f"[green]✓[/] space [bold]{report.name}[/] imported ({report.space_id}, was "
-        f"{report.source_space_id}): {sum(counts['records'].values())} records, "
-        f"{counts['series']} series, {counts['files']} files, {counts['consents']} consents, "
-        f"{counts['events']} log events"
+        f"{report.source_space_id}): {describe_counts(report.counts)}"
     )
