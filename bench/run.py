@@ -28,6 +28,7 @@ import bench_crypto_overhead
 import bench_files
 import bench_gate
 import bench_http
+import bench_import
 import bench_portability
 import bench_query
 import bench_records
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
     "files": bench_files.run,
     "http": bench_http.run,
     "portability": bench_portability.run,
+    "import": bench_import.run,
 }
 
 

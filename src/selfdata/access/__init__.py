@@ -9,7 +9,7 @@ contract in pyproject.toml fails the build if one does).
 from selfdata.access.actors import Actor
 from selfdata.access.gate import Access, Gate
 from selfdata.access.policy import AccessRequest, Action, Decision, decide
-from selfdata.access.view import DoctypeSummary, SpaceView
+from selfdata.access.view import DoctypeSummary, SourceInfo, SpaceView
 from selfdata.store.query import Filter, Query
 from selfdata.store.types import FileInfo, Page, Record, SeriesFrame, Stream, WriteReport
 
@@ -27,6 +27,7 @@ __all__ = [
     "Query",
     "Record",
     "SeriesFrame",
+    "SourceInfo",
     "SpaceView",
     "Stream",
     "WriteReport",

@@ -20,6 +20,7 @@ from selfdata.audit.checkpoints import list_checkpoints
 from selfdata.audit.export import export_lines
 from selfdata.audit.log import iter_events, list_events, verify_chain
 from selfdata.consent import ConsentRecord, Grant, StateChange, build_notice
+from selfdata.doctypes import Doctype
 from selfdata.errors import (
     AccessDenied,
     Conflict,
@@ -36,6 +37,7 @@ from selfdata.store import consents as consent_store
 from selfdata.store import files as file_store
 from selfdata.store import records as record_store
 from selfdata.store import series as series_store
+from selfdata.store import sources as source_store
 from selfdata.store.query import Query
 from selfdata.store.records import OnExisting
 from selfdata.store.series import Aggregate
@@ -50,7 +52,7 @@ from selfdata.store.types import (
     to_ms,
 )
 
-__all__ = ["DoctypeSummary", "SpaceView"]
+__all__ = ["DoctypeSummary", "SourceInfo", "SpaceView"]
 
 _EVENT_FILTERS = frozenset(
     {"actor_kind", "actor_id", "action", "doctype", "purpose", "outcome", "reason", "consent_id"}
@@ -75,6 +77,29 @@ class DoctypeSummary:
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where data came from: a source row, its description decrypted."""
+
+    id: str
+    kind: str
+    created_at: datetime
+    detail: dict[str, Any]
+    existed: bool = False  # found again (the same file imported before), not created
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "created_at": self.created_at.isoformat(),
+            "detail": self.detail,
+        }
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -130,6 +155,14 @@ class SpaceView:
         end: datetime | None = None,
     ) -> AccessRequest:
         return AccessRequest(self.actor, self.space_id, action, doctype, self.purpose, start, end)
+
+    def doctype(self, name: str) -> Doctype:
+        """A doctype's description (raises ``UnknownDoctype``)."""
+        return self._gate.doctypes.get(name)
+
+    def now(self) -> datetime:
+        """The platform clock's current time (what the log and provenance say)."""
+        return self._gate.clock.now()
 
     # -- records -----------------------------------------------------------------
 
@@ -540,6 +573,53 @@ class SpaceView:
             blob_key = file_store.delete_file(access.conn, self.space_id, file_id)
             access.note(count=1, target=file_id)
         self._gate.blobs.delete(blob_key)
+
+    # -- sources (provenance) --------------------------------------------------------
+
+    def fingerprint_file(self, chunks: Iterable[bytes]) -> bytes:
+        """The keyed fingerprint (HMAC-SHA256 with this space's key) of a file's content:
+        equal files give equal fingerprints in this space only, and nothing to anyone
+        without the key. The key is taken in a short decision; the file is read outside
+        any transaction."""
+        with self._gate.access(self._request("write", "source"), audited=False) as access:
+            mac = access.keys.fingerprint_stream()
+        for chunk in chunks:
+            mac.update(chunk)
+        return mac.digest()
+
+    def register_source(
+        self, kind: str, detail: Mapping[str, Any], *, fingerprint: bytes | None = None
+    ) -> SourceInfo:
+        """Record where data comes from (its description sealed). A source with the same
+        ``fingerprint`` (the same file imported again) is returned as it is."""
+        with self._gate.access(self._request("write", "source")) as access:
+            found = (
+                source_store.find_source(access.conn, access.keys, fingerprint)
+                if fingerprint is not None
+                else None
+            )
+            if found is not None:
+                source_id, stored_kind, created_ms, stored = found
+                access.note(target=source_id, existed=True)
+                return SourceInfo(source_id, stored_kind, _at(created_ms), stored, existed=True)
+            source_id = source_store.insert_source(
+                access.conn,
+                access.keys,
+                kind=kind,
+                fingerprint=fingerprint,
+                detail=detail,
+                now_ms=access.now_ms,
+            )
+            access.note(target=source_id, kind=kind)
+        return SourceInfo(source_id, kind, _at(access.now_ms), dict(detail))
+
+    def source(self, source_id: str) -> SourceInfo:
+        with self._gate.access(self._request("read", "source")) as access:
+            found = source_store.get_source(access.conn, access.keys, source_id)
+            if found is None:
+                raise NotFound(f"no source {source_id}")
+            access.note(target=source_id)
+        return SourceInfo(found[0], found[1], _at(found[2]), found[3])
 
     # -- the citizen's rights (GDPR art. 15–21; see selfdata.access.rights) ------------
 

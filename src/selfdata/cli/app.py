@@ -13,6 +13,7 @@ from selfdata.cli import (
     audit,
     demo,
     doctypes,
+    importing,
     keys,
     move,
     portability,
@@ -115,6 +116,7 @@ def serve(
 app.command(name="demo")(demo.demo)
 app.command("export")(portability.export)
 app.command("import-space")(portability.import_space)
+app.command("import")(importing.import_files)
 
 
 def main() -> None:

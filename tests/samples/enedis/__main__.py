@@ -1,0 +1,3 @@
+from tests.samples.enedis import write_samples
+
+write_samples()
