@@ -29,6 +29,8 @@ BUILTIN: dict[str, str] = {
     "enedis.load_curve": "selfdata.importers.enedis:EnedisLoadCurve",
     "enedis.daily_consumption": "selfdata.importers.enedis:EnedisDailyConsumption",
     "enedis.daily_index": "selfdata.importers.enedis:EnedisDailyIndex",
+    "ofx": "selfdata.importers.ofx:Ofx",
+    "camt.053": "selfdata.importers.camt:Camt053",
 }
 SNIFF_THRESHOLD = 0.5
 
