@@ -23,6 +23,10 @@ class Actor:
     label: str = ""
     consent_id: str | None = None
 
+    def log_detail(self) -> dict[str, str]:
+        """What an access-log event says of this actor besides its kind and id."""
+        return {"actor": self.label} if self.label else {}
+
     @classmethod
     def citizen(cls, account_id: str, space_id: str, label: str = "") -> Actor:
         return cls("citizen", account_id, space_id, label)

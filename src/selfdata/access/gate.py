@@ -242,7 +242,7 @@ class Gate:
             purpose=r.purpose,
             consent_id=access.decision.consent_id,
             reason=access.decision.reason,
-            detail={**({"actor": r.actor.label} if r.actor.label else {}), **access.detail},
+            detail={**r.actor.log_detail(), **access.detail},
         )
 
     def _audit_apart(
@@ -255,7 +255,7 @@ class Gate:
         error: str | None = None,
     ) -> None:
         """Record a refused or failed access in its own transaction."""
-        detail: dict[str, Any] = {"actor": request.actor.label} if request.actor.label else {}
+        detail: dict[str, Any] = dict(request.actor.log_detail())
         if error:
             detail["error"] = error
         event = AuditEvent(
@@ -293,7 +293,7 @@ class Gate:
                 actor_id=actor.id,
                 outcome="allowed",
                 reason="operator-administration",
-                detail={"actor": actor.label} if actor.label else {},
+                detail=actor.log_detail(),
             ),
             self.now_ms(),
         )

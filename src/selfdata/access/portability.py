@@ -772,7 +772,7 @@ def _restore(
                     outcome="allowed",
                     reason="operator-administration",
                     detail={
-                        **({"actor": actor.label} if actor.label else {}),
+                        **actor.log_detail(),
                         "from_instance": manifest.get("source", {}).get("instance"),
                         "from_space_id": source_space["id"],
                         "exported_at": manifest.get("exported_at"),

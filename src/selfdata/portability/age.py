@@ -248,4 +248,3 @@ class AgeReader(io.RawIOBase):
         out = bytearray(max(0, min(size, self._size - self._pos)))
         n = self.readinto(out)
         return bytes(out[:n])
-

@@ -433,7 +433,7 @@ class Moves:
                 outcome="allowed",
                 reason="operator-administration",
                 detail={
-                    **({"actor": actor.label} if actor.label else {}),
+                    **actor.log_detail(),
                     "from_instance": base,
                     "from_space_id": report.source_space_id,
                     "archive_sha256": digest,
