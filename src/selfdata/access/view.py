@@ -164,6 +164,13 @@ class SpaceView:
         """The platform clock's current time (what the log and provenance say)."""
         return self._gate.clock.now()
 
+    def timezone(self) -> str:
+        """The space's own time zone (an IANA name such as ``Europe/Paris``): where its
+        local dates and times are placed (an import's) and its calendar days cut.
+        Read in a short decision about the space itself, not logged for its citizen."""
+        with self._gate.access(self._request("read"), audited=False, space_only=True) as access:
+            return access.timezone
+
     # -- records -----------------------------------------------------------------
 
     def validate(

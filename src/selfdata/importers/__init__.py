@@ -6,21 +6,35 @@ third party's. See docs/importers.md.
 """
 
 from selfdata.importers.base import (
+    ArchiveImporter,
+    ArchiveMember,
+    FileItem,
     ImportContext,
     Importer,
     ImportFailed,
     Item,
+    Notice,
     RecordBatch,
     RecordRow,
     Rejected,
     SeriesChunk,
 )
 from selfdata.importers.registry import ENTRY_POINT_GROUP, ImporterRegistry, UnknownFormat
-from selfdata.importers.runner import DoctypeCounts, ImportReport, ImportRunner, Progress
+from selfdata.importers.runner import (
+    ArchiveReport,
+    DoctypeCounts,
+    ImportReport,
+    ImportRunner,
+    Progress,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ArchiveImporter",
+    "ArchiveMember",
+    "ArchiveReport",
     "DoctypeCounts",
+    "FileItem",
     "ImportContext",
     "ImportFailed",
     "ImportReport",
@@ -28,6 +42,7 @@ __all__ = [
     "Importer",
     "ImporterRegistry",
     "Item",
+    "Notice",
     "Progress",
     "RecordBatch",
     "RecordRow",

@@ -7,7 +7,14 @@ file. Three kinds of item come out of :meth:`Importer.parse`:
 * :class:`SeriesChunk` — points of one series (numpy arrays), attached to a record of
   the same file by its ``ref``;
 * :class:`Rejected` — one row the parser could not read (line, field, what was
-  expected): the import is refused, or, with ``skip_invalid``, the row is reported.
+  expected): the import is refused, or, with ``skip_invalid``, the row is reported;
+* :class:`FileItem` — the imported file itself is to be kept, sealed, in the space's
+  file store (a PDF paper); records name it through :attr:`RecordRow.files`;
+* :class:`Notice` — something the citizen should know that does not stop the import
+  (text left out of a huge PDF, resources of a kind no doctype holds).
+
+:class:`ArchiveImporter` is the other kind of importer: a container (a zip) whose
+members are each imported by the importer that recognises them.
 
 A problem with the file as a whole (not the expected format, a wrong encoding, a
 truncated header) is raised as :class:`ImportFailed`.
@@ -16,7 +23,8 @@ truncated header) is raised as :class:`ImportFailed`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar
 
@@ -26,10 +34,14 @@ import numpy.typing as npt
 from selfdata.errors import FieldError, InvalidInput
 
 __all__ = [
+    "ArchiveImporter",
+    "ArchiveMember",
+    "FileItem",
     "ImportContext",
     "ImportFailed",
     "Importer",
     "Item",
+    "Notice",
     "RecordBatch",
     "RecordRow",
     "Rejected",
@@ -63,6 +75,10 @@ class RecordRow:
     """The record, as the doctype expects it (validated by the runner)."""
     ref: str | None = None
     """A name series chunks of the same file use to attach to this record."""
+    files: Mapping[str, str] = field(default_factory=dict)
+    """Fields of ``data`` that receive the id of a stored file: field name -> the
+    ``ref`` of a :class:`FileItem` yielded earlier (the id is known only once the
+    runner has stored the file, in the writing pass)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +110,30 @@ class Rejected:
     message: str
 
 
-Item = RecordBatch | SeriesChunk | Rejected
+@dataclass(frozen=True, slots=True)
+class FileItem:
+    """Keep the file being imported (its bytes, from the start) in the space's file
+    store, sealed, under the import's source. The runner streams it from the source
+    file in the writing pass (memory stays bounded); the parser's position in the
+    stream is restored afterwards."""
+
+    ref: str
+    """The name records use, in :attr:`RecordRow.files`, to receive the file's id."""
+    filename: str
+    media_type: str
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A warning for the report; the import goes on."""
+
+    line: int | None
+    field: str
+    message: str
+
+
+Item = RecordBatch | SeriesChunk | Rejected | FileItem | Notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +161,10 @@ class Importer(ABC):
     """The doctypes it produces (shown by ``selfdata import --list-formats``)."""
     options: ClassVar[Mapping[str, str]] = {}
     """The options it understands, with what each does (English)."""
+    reads_zip: ClassVar[bool] = False
+    """Whether its format is a zip (an archive, a workbook). Detection offers a file
+    that is a zip only to such importers: the text a sniffer looks for can appear in a
+    zip's head (a member stored uncompressed) without the zip being that format."""
 
     @abstractmethod
     def sniff(self, head: bytes, filename: str) -> float:
@@ -131,5 +174,38 @@ class Importer(ABC):
     @abstractmethod
     def parse(self, stream: BinaryIO, context: ImportContext) -> Iterator[Item]:
         """Read the file once, from its start, yielding items in batches of at most
-        ``context.batch_size`` rows. Deterministic: the runner reads the file twice
-        (validation, then writing) and expects the same items."""
+        ``context.batch_size`` rows. Deterministic: the runner may read the file twice
+        (validation, then writing, when the items are too big to keep) and expects the
+        same items. A yielded item is not changed afterwards (the runner may keep it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMember:
+    """One file inside an archive, ready to be imported on its own."""
+
+    name: str
+    """Its path in the archive, such as ``Takeout/Agenda/perso.ics``."""
+    size: int
+    """Its uncompressed size, as declared (the reader enforces it)."""
+    open: Callable[[], BinaryIO]
+    """A fresh seekable binary stream of its content (read from the archive, never
+    written to disk); the caller closes it."""
+
+
+class ArchiveImporter(Importer):
+    """A container format (zip): the runner imports each member with the importer that
+    recognises it, each as its own source, and returns one report per member."""
+
+    reads_zip: ClassVar[bool] = True
+
+    @abstractmethod
+    def open_archive(
+        self, stream: BinaryIO, context: ImportContext
+    ) -> AbstractContextManager[tuple[list[ArchiveMember], list[tuple[str, str]]]]:
+        """Check the whole archive (refusing a hostile one with :class:`ImportFailed`
+        before anything is read) and give its members to import, and the members left
+        out with why (``(name, reason)``)."""
+
+    def parse(self, stream: BinaryIO, context: ImportContext) -> Iterator[Item]:
+        """An archive yields no items itself: the runner imports its members."""
+        raise ImportFailed(f"{context.filename}: an archive is imported member by member")

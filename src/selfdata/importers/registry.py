@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from selfdata.errors import InvalidInput, NotFound
 from selfdata.importers.base import Importer
 
-__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "ImporterRegistry", "UnknownFormat"]
+__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "ZIP_SIGNATURES", "ImporterRegistry", "UnknownFormat"]
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,27 @@ BUILTIN: dict[str, str] = {
     "enedis.daily_consumption": "selfdata.importers.enedis:EnedisDailyConsumption",
     "enedis.daily_index": "selfdata.importers.enedis:EnedisDailyIndex",
     "ofx": "selfdata.importers.ofx:Ofx",
+    "gpx": "selfdata.importers.gpx:Gpx",
+    "geojson": "selfdata.importers.geojson:GeoJson",
+    "google.records": "selfdata.importers.takeout:GoogleRecords",
+    "google.semantic": "selfdata.importers.takeout:GoogleSemanticHistory",
+    "google.timeline": "selfdata.importers.takeout:GoogleTimeline",
     "camt.053": "selfdata.importers.camt:Camt053",
+    "camt.052": "selfdata.importers.camt:Camt052",
+    "camt.054": "selfdata.importers.camt:Camt054",
+    "bank.csv": "selfdata.importers.bank_csv:BankCsv",
+    "grdf": "selfdata.importers.grdf:Grdf",
+    "water.csv": "selfdata.importers.water:WaterCsv",
+    "fhir": "selfdata.importers.fhir:Fhir",
+    "apple.health": "selfdata.importers.apple_health:AppleHealth",
+    "ical": "selfdata.importers.ical:ICalendar",
+    "vcard": "selfdata.importers.vcard:VCard",
+    "pdf": "selfdata.importers.pdf:PdfPaper",
+    "zip": "selfdata.importers.archive:ZipArchive",
 }
 SNIFF_THRESHOLD = 0.5
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a zip starts (a local file header; an empty zip's end record)."""
 
 
 class UnknownFormat(InvalidInput):
@@ -91,9 +109,16 @@ class ImporterRegistry:
             ) from None
 
     def detect(self, head: bytes, filename: str) -> Importer:
-        """The importer most sure of recognising this file (by its content)."""
+        """The importer most sure of recognising this file (by its content). A zip is
+        offered only to the importers of zip formats (:attr:`Importer.reads_zip`): the
+        others look for text, which a member stored uncompressed puts in a zip's head."""
+        zipped = head.startswith(ZIP_SIGNATURES)
         scored = sorted(
-            ((importer.sniff(head, filename), name) for name, importer in self._by_name.items()),
+            (
+                (importer.sniff(head, filename), name)
+                for name, importer in self._by_name.items()
+                if importer.reads_zip or not zipped
+            ),
             reverse=True,
         )
         if not scored or scored[0][0] < SNIFF_THRESHOLD:
