@@ -27,6 +27,7 @@ import codecs
 import html
 import re
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any, BinaryIO, ClassVar
 
 from selfdata.importers._bank import Occurrences, mask_account, parse_amount
@@ -78,8 +79,10 @@ def _encoding(head: bytes) -> str:
     return "cp1252"  # CHARSET:1252, ISO-8859-1 and the rest of OFX 1 files
 
 
-def _tokens(stream: BinaryIO, source: str) -> Iterator[tuple[int, str, str, str]]:
-    """``(line, kind, tag, text)`` for each tag: kind ``""`` (open), ``"/"`` (close)."""
+def _tokens(stream: BinaryIO, source: str) -> Iterator[list[tuple[int, str, str, str]]]:
+    """Lists of ``(line, kind, tag, text)``, one list per chunk of the file, for each
+    tag: kind ``""`` (open), ``"/"`` (close), ``"?"``/``"!"`` (declarations). A list per
+    chunk rather than a generator per tag: the loop over tokens is the hot path."""
     head = stream.read(_CHUNK)
     encoding = _encoding(head)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -98,10 +101,15 @@ def _tokens(stream: BinaryIO, source: str) -> Iterator[tuple[int, str, str, str]
             body, pending = pending[:cut], pending[cut:]
             start = body.find("<")
             line += body.count("\n", 0, max(start, 0))
-            for match in _TAG.finditer(body):
-                kind, tag, text = match.groups()
-                yield line, kind, tag.strip().upper(), text
-                line += match.group(0).count("\n")
+            tokens: list[tuple[int, str, str, str]] = []
+            append = tokens.append
+            for kind, tag, text in _TAG.findall(body):
+                append((line, kind, tag, text))
+                if "\n" in text:
+                    line += text.count("\n")
+                if "\n" in tag:
+                    line += tag.count("\n")
+            yield tokens
         if not chunk:
             break
         chunk = stream.read(_CHUNK)
@@ -139,16 +147,19 @@ class Ofx(Importer):
         org: str | None = None
         rows: list[RecordRow] = []
         seen_ofx = False
-        for line, mark, tag, text in _tokens(stream, source):
-            if mark in ("?", "!") or not tag:
+        in_trn = False
+        for line, mark, raw, text in chain.from_iterable(_tokens(stream, source)):
+            if mark in ("?", "!") or not raw:
                 continue
-            name = tag.split()[0]
+            tag = raw if raw.isupper() else raw.upper()
+            name = tag.split()[0] if " " in tag or "\n" in tag or "\t" in tag else tag.strip()
             if mark == "/":
                 if name not in stack:
                     continue  # the closing tag of a value (OFX 2, or a tidy OFX 1)
                 while stack:
                     closed = stack.pop()
                     if closed == "STMTTRN":
+                        in_trn = False
                         if account is None:
                             account = self._account(statement, kind, org, context, line)
                             yield RecordBatch(
@@ -175,9 +186,11 @@ class Ofx(Importer):
                 continue
             if name == "OFX":
                 seen_ofx = True
-            value = html.unescape(text.strip())
+            value = text.strip()
             if value:  # a leaf: <TAG>value
-                if "STMTTRN" in stack:
+                if "&" in value:
+                    value = html.unescape(value)
+                if in_trn:
                     values[name] = (line, value)
                 elif name == "ORG" and "FI" in stack:
                     org = value
@@ -188,7 +201,7 @@ class Ofx(Importer):
                 kind = _STATEMENTS[name]
                 statement, account = {}, None
             if name == "STMTTRN":
-                values = {}
+                values, in_trn = {}, True
             stack.append(name)
         if not seen_ofx:
             raise ImportFailed.at(source, None, "OFX", "no <OFX> element; expected an OFX file")
@@ -232,7 +245,7 @@ class Ofx(Importer):
         occurrences: Occurrences,
         end_line: int,
     ) -> RecordRow | Rejected:
-        line = min((v[0] for v in values.values()), default=end_line)
+        line = next(iter(values.values()))[0] if values else end_line  # the first value
         amount_at = values.get("TRNAMT")
         if amount_at is None:
             return Rejected(line, "TRNAMT", "missing; expected the amount of the transaction")

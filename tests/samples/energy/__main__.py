@@ -1,0 +1,3 @@
+from tests.samples.energy import write_samples
+
+write_samples()
