@@ -18,7 +18,7 @@ from selfdata.cli.context import (
     reporting_errors,
 )
 from selfdata.errors import AuthenticationFailed
-from selfdata.importers import ImporterRegistry, ImportReport, ImportRunner
+from selfdata.importers import ArchiveReport, ImporterRegistry, ImportReport, ImportRunner
 
 
 def _list_formats(registry: ImporterRegistry) -> None:
@@ -32,7 +32,22 @@ def _list_formats(registry: ImporterRegistry) -> None:
             console.print(f"  option {option}: {meaning}", soft_wrap=True)
 
 
+def _print_archive(report: ArchiveReport) -> None:
+    for member in report.members:
+        _print_report(member)
+    for name, why in report.skipped:
+        console.print(f"skipped [bold]{name}[/]: {why}", soft_wrap=True)
+    refused = sum(1 for m in report.members if m.refused)
+    console.print(
+        f"[bold]{report.filename}[/]: {len(report.members) - refused} file(s) imported, "
+        f"{refused} refused, {len(report.skipped)} skipped in {report.seconds:.2f} s"
+    )
+
+
 def _print_report(report: ImportReport) -> None:
+    if isinstance(report, ArchiveReport):
+        _print_archive(report)
+        return
     verdict = "[red]refused[/]" if report.refused else "[green]imported[/]"
     again = " (this file was imported before)" if report.source_existed else ""
     console.print(
@@ -50,6 +65,12 @@ def _print_report(report: ImportReport) -> None:
                 f"  {doctype}: {c.created} created, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.rejected} rejected"
             )
+    if report.files_stored or report.files_unchanged:
+        console.print(
+            f"  files: {report.files_stored} stored, {report.files_unchanged} already there"
+        )
+    for notice in report.notices[:20]:
+        console.print(f"  note: {notice.describe()}", soft_wrap=True)
     for error in report.rejected[:50]:
         err_console.print(f"  - {error.describe()}")
     if report.rejected_total > 50:

@@ -39,11 +39,13 @@ from .registry import Doctype
 __all__ = [
     "CONDITION",
     "DOCTYPES",
+    "ENCOUNTER",
     "IMMUNIZATION",
     "MEDICATION",
     "OBSERVATION",
     "PATIENT",
     "Condition",
+    "Encounter",
     "Immunization",
     "Medication",
     "Observation",
@@ -256,6 +258,50 @@ class Medication(FhirResource):
         return value
 
 
+class Encounter(FhirResource):
+    """A consultation, a hospital stay or a visit (FHIR ``Encounter``)."""
+
+    status: Literal[
+        "planned",
+        "arrived",
+        "triaged",
+        "in-progress",
+        "onleave",
+        "finished",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    ]
+    """Where the encounter stands."""
+    class_code: Code | None = None
+    """Its class (HL7 ``ActCode``): ``AMB`` ambulatory, ``EMER`` emergency, ``IMP``
+    inpatient, ``VR`` virtual, ``HH`` home health…"""
+    code_system: Uri | None = None
+    """Code system of its type, such as ``http://snomed.info/sct``."""
+    code: Code | None = None
+    """The type's code, such as SNOMED ``185349003`` (check-up)."""
+    display: Label | None = None
+    """The type's name, such as ``Consultation de médecine générale``."""
+    start: DateOrDateTime | None = None
+    """When it began (``period.start``)."""
+    end: DateOrDateTime | None = None
+    """When it ended (``period.end``)."""
+    reason: Label | None = None
+    """Why it took place (``reasonCode``)."""
+    practitioner: Name | None = None
+    """The main practitioner seen."""
+    location: Name | None = None
+    """Where it took place."""
+    service_provider: Name | None = None
+    """The organisation responsible, such as ``CHU de Lyon``."""
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        check_not_before(value, info.data.get("start"), "start")
+        return value
+
+
 def _health(
     name: str,
     model: type[FhirResource],
@@ -318,4 +364,13 @@ MEDICATION = _health(
     time_end_field="effective_end",
 )
 
-DOCTYPES = (PATIENT, OBSERVATION, CONDITION, IMMUNIZATION, MEDICATION)
+ENCOUNTER = _health(
+    "health.encounter",
+    Encounter,
+    ("Consultation", "Une consultation, un passage aux urgences ou un séjour (FHIR Encounter)."),
+    ("Encounter", "A consultation, an emergency visit or a hospital stay (FHIR Encounter)."),
+    time_field="start",
+    time_end_field="end",
+)
+
+DOCTYPES = (PATIENT, OBSERVATION, CONDITION, IMMUNIZATION, MEDICATION, ENCOUNTER)

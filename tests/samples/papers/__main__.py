@@ -1,0 +1,3 @@
+from tests.samples.papers import write
+
+write()
