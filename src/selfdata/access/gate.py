@@ -36,6 +36,7 @@ from selfdata.ids import new_id
 from selfdata.rights.certificate import ErasureStatement, make_certificate
 from selfdata.services.registry import service_status
 from selfdata.settings import Settings
+from selfdata.store.connectors import linked_doctypes
 from selfdata.store.consents import consent_facts
 from selfdata.store.keys import KeyStore
 from selfdata.store.purge import purge_space
@@ -217,7 +218,8 @@ class Gate:
             return None
         restricted = restricted_scopes(conn, request.space_id)
         if actor.kind == "connector":
-            return ConsentFacts(None, restricted=restricted)
+            linked = linked_doctypes(conn, request.space_id, actor.id)
+            return ConsentFacts(None, restricted=restricted, connector_doctypes=linked)
         status = service_status(conn, actor.id)
         if status != "approved":
             return ConsentFacts(status)

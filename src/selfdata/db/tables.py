@@ -27,6 +27,7 @@ __all__ = [
     "audit_events",
     "audit_heads",
     "auth_sessions",
+    "connector_accounts",
     "consents",
     "files",
     "metadata",
@@ -316,4 +317,27 @@ move_offers = Table(
     # the signed erasure certificate returned at confirmation (a repeated confirmation
     # answers it again); it names the space and the destination, nothing personal
     Column("certificate", String(4000), nullable=True),
+)
+
+# -- connector accounts (revision 0005) -------------------------------------------------
+
+connector_accounts = Table(
+    "connector_accounts",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("connector", String(64), nullable=False),  # enedis.dataconnect
+    # pending | ok | syncing | failing | needs_reauthorization
+    Column("status", String(24), nullable=False),
+    Column("doctypes", String(500), nullable=False),  # what the gate lets it write
+    Column("reason", String(32), nullable=True),  # failure code (provider-unavailable…)
+    Column("attempts", Integer, nullable=False),  # failed syncs in a row
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("last_sync_at", BigInteger, nullable=True),
+    Column("next_sync_at", BigInteger, nullable=True),  # when the scheduler takes it
+    Column("state_hash", LargeBinary(32), nullable=True, unique=True),  # pending consent
+    # sealed: tokens, the provider's id of the account, the cursor, messages
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_connector_accounts_due", "next_sync_at"),
 )

@@ -9,6 +9,7 @@ from selfdata.db.tables import (
     audit_checkpoints,
     audit_events,
     audit_heads,
+    connector_accounts,
     consents,
     files,
     oauth_codes,
@@ -37,6 +38,7 @@ SPACE_TABLES = (
     audit_heads,
     audit_checkpoints,
     restrictions,
+    connector_accounts,
 )
 
 __all__ = ["purge_space"]
