@@ -400,6 +400,7 @@ def test_registry_basics() -> None:
         "calendar",
         "contacts",
         "papers",
+        "service",
     }
 
 

@@ -8,7 +8,7 @@ anything about the data itself.
 
 Reasons (``Decision.reason``)::
 
-    allowed:  owner · operator-administration · consent
+    allowed:  owner · operator-administration · consent · linked-account
     refused:  space-not-found · not-your-space · space-suspended · operator-no-data-access
               service-unknown · service-not-approved · service-suspended · service-retired
               no-consent · consent-withdrawn · consent-expired · doctype-not-consented
@@ -54,7 +54,12 @@ DATA_ACTIONS: frozenset[str] = frozenset({"read", "write", "update", "delete", "
 SpaceStatus = Literal["active", "suspended", "erased", "missing"]
 # What a service's consented operation allows.
 # The citizen's own records about their space: never part of what a service can be granted.
-_CITIZEN_ONLY = frozenset({"audit.event", "consent.record"})
+# service.answer: the citizen's copy of what services learned (selfdata.questions).
+_CITIZEN_ONLY = frozenset({"audit.event", "consent.record", "service.answer"})
+# A linked connector account reads and writes its connector's doctypes, its sources and
+# its own sync state; nothing else.
+_CONNECTOR_ACTIONS = frozenset({"read", "write", "update"})
+_CONNECTOR_OWN = frozenset({"source", "connector.account"})
 _OPERATION = {
     "read": "read",
     "write": "write",
@@ -85,6 +90,9 @@ class ConsentFacts:
     now: datetime | None = None
     # Scopes the citizen restricted ("*" or doctypes), read in the access's transaction.
     restricted: frozenset[str] = frozenset()
+    # For a connector: the doctypes its account (linked by the citizen) writes; None when
+    # the account is not linked (or no longer).
+    connector_doctypes: frozenset[str] | None = None
 
 
 def restriction_covers(restricted: frozenset[str], doctype: str | None) -> bool:
@@ -171,6 +179,15 @@ def decide(
     if actor.kind == "connector":
         if consent is not None and restriction_covers(consent.restricted, request.doctype):
             return _restricted(actor.label or actor.id, request.doctype)
+        linked = consent.connector_doctypes if consent is not None else None
+        if (
+            linked is not None
+            and space_status == "active"
+            and request.action in _CONNECTOR_ACTIONS
+            and (space_only or request.doctype in linked | _CONNECTOR_OWN)
+        ):
+            # The citizen linked this account: it syncs what its connector declares.
+            return _allow("linked-account", "the citizen linked this connector account")
         return _deny(
             "no-consent",
             f"no active consent lets this connector {request.action} "

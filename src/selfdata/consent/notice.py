@@ -50,6 +50,8 @@ _TEXTS = {
         "the service loses access at its next request.",
         "and": " and ",
         "colon": ": ",
+        "questions": "Questions the service may ask (only the answer leaves your space)",
+        "question": "uses {data} — {recent}; answer of at most {size}",
     },
     "fr": {
         "recent": "les {span} précédents",
@@ -67,6 +69,8 @@ _TEXTS = {
         "le service perd l'accès dès sa requête suivante.",
         "and": " et ",
         "colon": " : ",
+        "questions": "Questions que le service peut poser (seule la réponse quitte votre espace)",
+        "question": "utilise {data} — {recent} ; réponse d'au plus {size}",
     },
 }
 
@@ -118,6 +122,11 @@ class Notice:
                 lines.append(
                     f"  {request['recipients_label']}{colon}{', '.join(request['recipients'])}"
                 )
+        if c.get("questions"):
+            lines += ["", c["questions_label"]]
+            for q in c["questions"]:
+                lines.append(f"• {q['description']}")
+                lines.append(f"  {q['summary']}")
         lines += ["", c["duration"], c["compensation"], c["withdrawal"]]
         return "\n".join(lines)
 
@@ -165,7 +174,7 @@ def _content(manifest: Manifest, doctypes: DoctypeRegistry, lang: str) -> dict[s
         amount = f"{comp.amount} {comp.currency}" if comp.kind == "monetary" else ""
         described = comp.description.get(lang) if comp.description else ""
         compensation = t["paid"] + " — ".join(x for x in (amount, described) if x)
-    return {
+    content = {
         "title": manifest.name.get(lang),
         "who": t["who"].format(name=c.name, contact=c.contact),
         "controller": {
@@ -179,3 +188,42 @@ def _content(manifest: Manifest, doctypes: DoctypeRegistry, lang: str) -> dict[s
         "compensation": compensation,
         "withdrawal": t["withdrawal"],
     }
+    if manifest.questions:
+        # Only when there are questions: notices without them keep their hash.
+        content["questions_label"] = t["questions"]
+        content["questions"] = _questions(manifest, doctypes, lang)
+    return content
+
+
+def _size(n: int, lang: str) -> str:
+    unit = ("bytes", "octets") if n < 1024 else ("KiB", "Kio")
+    value = n if n < 1024 else round(n / 1024)
+    return f"{value} {unit[0 if lang == 'en' else 1]}"
+
+
+def _questions(manifest: Manifest, doctypes: DoctypeRegistry, lang: str) -> list[dict[str, Any]]:
+    """Each question in plain words: what it answers, from which data, how recent,
+    and how big its answer may be."""
+    t = _TEXTS[lang]
+    out = []
+    for q in manifest.questions:
+        data = ", ".join(
+            doctypes.get(d).title.get(lang, d) if d in doctypes else d for d in q.doctypes
+        )
+        summary = t["question"].format(
+            data=data,
+            recent=t["recent"].format(span=_span(q.period, lang)),
+            size=_size(q.max_answer_bytes, lang),
+        )
+        out.append(
+            {
+                "name": q.name,
+                "description": q.description.get(lang),
+                "summary": summary[:1].upper() + summary[1:],
+                "doctypes": q.doctypes,
+                "period": q.period,
+                "max_answer_bytes": q.max_answer_bytes,
+                "kind": "builtin" if q.builtin else "sql",
+            }
+        )
+    return out

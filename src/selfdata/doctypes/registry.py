@@ -33,7 +33,7 @@ from .fields import to_utc
 __all__ = ["Category", "Doctype", "DoctypeRegistry", "Kind"]
 
 Category = Literal[
-    "energy", "bank", "mobility", "health", "calendar", "contacts", "papers", "other"
+    "energy", "bank", "mobility", "health", "calendar", "contacts", "papers", "service", "other"
 ]
 Kind = Literal["record", "series"]
 

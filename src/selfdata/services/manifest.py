@@ -37,6 +37,7 @@ __all__ = [
     "Controller",
     "DataRequest",
     "Manifest",
+    "Question",
     "Text",
     "load_manifest",
     "parse_duration",
@@ -156,6 +157,74 @@ class DataRequest(_Strict):
         return parse_duration(self.period)
 
 
+_QUESTION_NAME = r"^[a-z][a-z0-9_-]{1,62}$"
+_SQL_START = re.compile(r"^\s*(?:select|with|from)\b", re.IGNORECASE)
+MAX_ANSWER_BYTES = 1_048_576
+
+
+class Question(_Strict):
+    """A precise question a service may ask (compute-to-data): the citizen's data
+    stays on the platform and only the answer, checked against ``answer_schema`` and
+    ``max_answer_bytes``, reaches the service. Answered either by a built-in plugin
+    (``builtin``, entry point group ``selfdata.questions``) or by one declarative
+    read-only ``sql`` query run in an isolated worker over views named after the
+    doctypes (``energy_reading`` for ``energy.reading``)."""
+
+    name: Annotated[str, Field(pattern=_QUESTION_NAME)]
+    description: Text
+    doctypes: Annotated[list[str], Field(min_length=1, max_length=10)]
+    period: Annotated[str, Field(description="ISO 8601 period of past data used, e.g. P12M")] = (
+        "P12M"
+    )
+    purpose: str | None = None
+    params_schema: dict[str, Any] | None = None
+    answer_schema: dict[str, Any] | None = None
+    max_answer_bytes: Annotated[int, Field(ge=2, le=MAX_ANSWER_BYTES)] = 65_536
+    builtin: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    sql: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
+
+    @field_validator("period")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("params_schema", "answer_schema")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                Draft202012Validator.check_schema(value)
+            except SchemaError as exc:
+                raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+        return value
+
+    @field_validator("sql")
+    @classmethod
+    def _select(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not _SQL_START.match(value):
+                raise ValueError("a question's sql is one SELECT (or WITH … SELECT) query")
+            if ";" in value.strip().rstrip(";"):
+                raise ValueError("a question's sql is one statement: no ';' inside it")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Question:
+        if (self.builtin is None) == (self.sql is None):
+            raise ValueError("a question is answered either by `builtin` or by `sql` (one)")
+        if self.sql is not None and self.answer_schema is None:
+            raise ValueError("an sql question needs an answer_schema")
+        return self
+
+    @property
+    def window(self) -> timedelta:
+        return parse_duration(self.period)
+
+
 class Manifest(_Strict):
     """A service as the operator registers it and the citizen reads it."""
 
@@ -175,6 +244,7 @@ class Manifest(_Strict):
     )
     homepage: HttpUrl | None = None
     privacy_policy: HttpUrl | None = None
+    questions: Annotated[list[Question], Field(max_length=50)] = Field(default_factory=list)
 
     @field_validator("consent_duration")
     @classmethod
@@ -196,7 +266,34 @@ class Manifest(_Strict):
                 raise ValueError(
                     f"redirect_uri {uri} must use https (plain http only on loopback, RFC 8252)"
                 )
+        self._check_questions()
         return self
+
+    def _check_questions(self) -> None:
+        names = [q.name for q in self.questions]
+        if len(names) != len(set(names)):
+            raise ValueError("question names must be unique within a manifest")
+        requested = {d for r in self.requests for d in r.doctypes}
+        for q in self.questions:
+            outside = [d for d in q.doctypes if d not in requested]
+            if outside:
+                raise ValueError(
+                    f"question {q.name} uses {', '.join(outside)}, which no request asks for"
+                )
+            if q.purpose is not None and not any(
+                q.purpose in r.purposes and set(q.doctypes) <= set(r.doctypes)
+                for r in self.requests
+            ):
+                raise ValueError(
+                    f"question {q.name}: purpose {q.purpose} is not a purpose of a request "
+                    "covering its doctypes"
+                )
+
+    def question(self, name: str) -> Question:
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise KeyError(name)
 
     def request(self, request_id: str) -> DataRequest:
         for request in self.requests:
@@ -205,7 +302,11 @@ class Manifest(_Strict):
         raise KeyError(request_id)
 
     def canonical(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        data = self.model_dump(mode="json")
+        if not data["questions"]:
+            # Manifests without questions keep the digest they had before questions existed.
+            del data["questions"]
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
     def digest(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
