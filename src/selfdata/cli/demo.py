@@ -76,10 +76,16 @@ def demo(
             _, message, _ = view.verify_log()
             total = sum(s.count for s in summary)
             console.print(f"[green]✓[/] {total:,} items in the space; access log: {message}")
+            _offer_energy_service(platform)
         finally:
             platform.close()
     console.print(
-        f"\nDemo account [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/] — API at "
+        f"\nDemo account [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/] — web app at "
+        f"http://{host}:{port}/ (French; English from the language link)",
+        markup=True,
+    )
+    console.print(
+        f"API at "
         f"http://{host}:{port}/api/v1 (guide: docs/api.md, schema: /api/openapi.json)\n"
         f"  curl -c jar -H 'content-type: application/json' -d "
         f'\'{{"username":"{DEMO_USER}","password":"{DEMO_PASSWORD}"}}\' '
@@ -91,3 +97,24 @@ def demo(
 
         with reporting_errors():
             serve_instance(settings, host, port)
+
+
+def _offer_energy_service(platform: Platform) -> None:
+    """Register and approve the built-in energy service, so the demo citizen can consent
+    to it from the web app ("Mon énergie"). On a real instance the operator vets it
+    first (docs/energy.md); on the demo the operator is whoever runs it."""
+    from importlib import resources
+
+    import yaml
+
+    from selfdata.services.manifest import validate_manifest
+
+    text = resources.files("selfdata.energy").joinpath("manifest.yaml").read_text("utf-8")
+    manifest = validate_manifest(yaml.safe_load(text), "selfdata/energy/manifest.yaml")
+    info = platform.services.register(manifest)
+    if info.status == "pending":
+        info = platform.services.approve(info.id)
+    console.print(
+        f"[green]✓[/] built-in service [bold]{info.id}[/] ({manifest.name.en}) {info.status}: "
+        "the citizen can consent to it from the web app"
+    )

@@ -109,4 +109,49 @@ READING = Doctype(
     parent="energy.meter",
 )
 
-DOCTYPES = (METER, READING)
+DOCTYPES: tuple[Doctype, ...] = (METER, READING)
+
+
+class AlertRule(DoctypeModel):
+    """A threshold the citizen sets on their own consumption (the energy service warns
+    when a day or a month goes over it)."""
+
+    kind: Literal["electricity", "gas", "water"]
+    """Which consumption the rule watches."""
+    period: Literal["day", "month"]
+    """Whether the threshold applies to each local day or to each calendar month."""
+    threshold: Annotated[float, Field(gt=0, le=1e9)]
+    """The limit, in ``unit``."""
+    unit: Literal["kWh", "L"]
+    """``kWh`` for electricity and gas, ``L`` (litres) for water."""
+    meter_id: Identifier | None = None
+    """Only this meter (by the operator's id); every meter of the kind when absent."""
+    label: Label | None = None
+    """A name chosen by the citizen, such as ``Hiver raisonnable``."""
+    active: bool = True
+    """An inactive rule is kept but not evaluated."""
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_fits_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is not None and (kind == "water") != (value == "L"):
+            raise ValueError("use L (litres) for water and kWh for electricity and gas")
+        return value
+
+
+ALERT_RULE = Doctype(
+    name="energy.alert_rule",
+    version=1,
+    kind="record",
+    model=AlertRule,
+    category="energy",
+    title={"fr": "Seuil d'alerte de consommation", "en": "Consumption alert threshold"},
+    description={
+        "fr": "Un seuil de consommation quotidienne ou mensuelle au-delà duquel être alerté.",
+        "en": "A daily or monthly consumption threshold above which to be alerted.",
+    },
+)
+
+DOCTYPES = (*DOCTYPES, ALERT_RULE)
+__all__ += ["ALERT_RULE", "AlertRule"]
