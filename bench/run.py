@@ -24,13 +24,20 @@ from dataclasses import asdict
 from pathlib import Path
 
 import bench_aggregate
+import bench_bank
 import bench_crypto_overhead
+import bench_energy
+import bench_energy_pages
 import bench_files
 import bench_gate
+import bench_health_papers
 import bench_http
 import bench_import
+import bench_mobility
+import bench_pages
 import bench_portability
 import bench_query
+import bench_questions
 import bench_records
 import bench_series
 from _common import TIMED, Config, Figure, Machine, instance, load_average, peak_rss_mib
@@ -46,6 +53,13 @@ BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
     "http": bench_http.run,
     "portability": bench_portability.run,
     "import": bench_import.run,
+    "mobility": bench_mobility.run,
+    "energy": bench_energy.run,
+    "energy-pages": bench_energy_pages.run,
+    "bank": bench_bank.run,
+    "health": bench_health_papers.run,
+    "questions": bench_questions.run,
+    "pages": bench_pages.run,
 }
 
 

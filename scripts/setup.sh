@@ -31,6 +31,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extra}"
   echo "$want" > "$stamp"
 fi
+# The service SDK: a separate distribution (sdk/python); the example service and its test use it.
+if ! .venv/bin/python -c "import selfdata_sdk" >/dev/null 2>&1; then
+  echo "• installing the service SDK (sdk/python) into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e sdk/python
+fi
 
 if [ "$dev" = 1 ]; then
   # The store tests run on a real PostgreSQL started from the machine's binaries.
@@ -39,6 +44,13 @@ if [ "$dev" = 1 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  fi
+  # The browser tests (tests/browser) drive Debian's chromium through Playwright.
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "• installing chromium (browser tests)"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
   fi
 fi
 echo "• ready"

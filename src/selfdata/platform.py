@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from selfdata.access import Actor, Gate, SpaceView
 from selfdata.blobs import LocalBlobStore
 from selfdata.clock import Clock, SystemClock
+from selfdata.connectors import Connectors
 from selfdata.consent import ConsentRecord, make_receipt
 from selfdata.crypto import EnvKeyProvider, KeyFileProvider, KeyProvider
 from selfdata.crypto.keyring import ENV_VAR
@@ -22,8 +23,11 @@ from selfdata.crypto.signing import ENV_VAR as SIGNING_ENV
 from selfdata.crypto.signing import OperatorSigner
 from selfdata.db import create_engine_for, current_revision, head_revision, upgrade
 from selfdata.doctypes import DoctypeRegistry, default_registry
+from selfdata.energy import reference as energy_reference
 from selfdata.errors import ConfigurationError
 from selfdata.oauth import OAuthServer
+from selfdata.questions.pool import WorkerPool
+from selfdata.questions.runner import QuestionRunner
 from selfdata.services.registry import ServiceRegistry
 from selfdata.settings import CONFIG_NAME, Settings
 from selfdata.spaces import PasswordHasher, SessionStore, SpaceDirectory
@@ -48,6 +52,8 @@ class Platform:
     clock: Clock
     services: ServiceRegistry
     oauth: OAuthServer
+    _questions: QuestionRunner | None = None
+    _connectors: Connectors | None = None
 
     @property
     def signer(self) -> OperatorSigner:
@@ -93,6 +99,7 @@ class Platform:
         gate.keyring()  # fail now, clearly, if the master key is missing or unreadable
         hasher = PasswordHasher(settings.argon2_profile)
         services = ServiceRegistry(engine, clock, doctypes.names())
+        energy_reference.configure(settings.home)  # tariffs, degree-days: <home>/reference
         return cls(
             settings=settings,
             engine=engine,
@@ -121,7 +128,29 @@ class Platform:
         label = f"{account.username} (command line)"
         return self.view(Actor.citizen(account.id, space.id, label), space.id)
 
+    @property
+    def connectors(self) -> Connectors:
+        """Connector accounts and their syncs (docs/connectors.md)."""
+        if self._connectors is None:
+            self._connectors = Connectors(self.gate, self.settings)
+        return self._connectors
+
+    @property
+    def questions(self) -> QuestionRunner:
+        """Compute-to-data questions (docs/services.md); its worker pool starts lazily."""
+        if self._questions is None:
+            limits = self.settings.limits
+            pool = WorkerPool(
+                limits.question_workers,
+                timeout_s=limits.question_seconds,
+                memory_mb=limits.question_memory_mb,
+            )
+            self._questions = QuestionRunner(self.services, pool=pool)
+        return self._questions
+
     def close(self) -> None:
+        if self._questions is not None:
+            self._questions.close()
         self.engine.dispose()
 
 

@@ -34,6 +34,11 @@ class Limits:
     max_series_points: int = 5_000_000
     login_attempts_before_lock: int = 5
     login_lock_seconds: int = 300
+    # Compute-to-data questions (docs/services.md §12): SQL worker processes, and what
+    # one question may use in a worker (wall-clock seconds, DuckDB memory in MiB).
+    question_workers: int = 2
+    question_seconds: float = 5.0
+    question_memory_mb: int = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +54,12 @@ class Settings:
     token_days: int = 90
     threads: int = 0  # request threads per server process (0: 2 on SQLite, 40 on PostgreSQL)
     checkpoint_minutes: int = 60  # how often `selfdata serve` signs grown logs (0: never)
+    connector_sync_minutes: int = 360  # how often connector accounts sync (0: never in serve)
     argon2_profile: str = "default"  # "default" (RFC 9106 second recommendation) or "test"
+    self_signup: bool = True  # the web app offers "create my space" to anyone (laptop, demo)
     limits: Limits = field(default_factory=Limits)
+    # [connectors."<name>"] tables: client_id, client_secret, urls… (docs/connectors.md)
+    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def for_home(cls, home: Path, **overrides: Any) -> Settings:
@@ -93,6 +102,7 @@ class Settings:
             f"session_hours = {self.session_hours}",
             f"checkpoint_minutes = {self.checkpoint_minutes}",
             f"token_days = {self.token_days}",
+            f"self_signup = {str(self.self_signup).lower()}",
             "",
             "[limits]",
         ]
@@ -103,6 +113,7 @@ class Settings:
 def _from_mapping(data: dict[str, Any], origin: str, home: Path) -> dict[str, Any]:
     known = {
         "checkpoint_minutes",
+        "connector_sync_minutes",
         "threads",
         "database_url",
         "timezone",
@@ -110,6 +121,7 @@ def _from_mapping(data: dict[str, Any], origin: str, home: Path) -> dict[str, An
         "token_days",
         "argon2_profile",
         "public_url",
+        "self_signup",
     }
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -118,6 +130,12 @@ def _from_mapping(data: dict[str, Any], origin: str, home: Path) -> dict[str, An
                 out["limits"] = Limits(**value)
             except TypeError as exc:
                 raise ConfigurationError(f"{origin}: [limits]: {exc}") from None
+        elif key == "connectors":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ConfigurationError(
+                    f'{origin}: [connectors."<name>"] tables expected (docs/connectors.md)'
+                )
+            out["connectors"] = value
         elif key in known:
             out[key] = value
         elif key in {"blob_dir", "key_file", "signing_key_file"}:

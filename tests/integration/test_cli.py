@@ -116,3 +116,15 @@ def test_upgrade_never_creates_a_master_key(instance: Path) -> None:
     code, out = run(instance, "upgrade")
     assert code == 1 and "restore the key" in " ".join(out.split())
     assert not (instance / "master.key").exists()
+
+
+def test_demo_offers_the_energy_service_to_its_citizen(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    code, out = run(home, "demo", "--no-serve", "--days", "3")
+    assert code == 0, out
+    assert "selfdata-energy" in out and "approved" in out
+    code, out = run(home, "services", "list")
+    assert code == 0 and "selfdata-energy" in out and "approved" in out
+    # A second run tops the data up and leaves the vetted service as it was.
+    code, out = run(home, "demo", "--no-serve", "--days", "3")
+    assert code == 0 and "approved" in out

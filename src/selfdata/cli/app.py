@@ -11,8 +11,10 @@ from selfdata import __version__
 from selfdata.cli import (
     admin,
     audit,
+    connectors,
     demo,
     doctypes,
+    energy,
     importing,
     keys,
     move,
@@ -36,9 +38,11 @@ app.add_typer(admin.operator_app, name="operator")
 app.add_typer(doctypes.app, name="doctypes")
 app.add_typer(keys.app, name="keys")
 app.add_typer(services.app, name="services")
+app.add_typer(energy.app, name="energy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(rights.app, name="rights")
 app.add_typer(move.app, name="move")
+app.add_typer(connectors.app, name="connectors")
 
 
 def _version(value: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import bank, calendar, contacts, energy, health, mobility, papers
+from . import bank, calendar, contacts, energy, health, mobility, papers, services
 from .registry import Doctype, DoctypeRegistry
 
 __all__ = ["BUILTIN_DOCTYPES", "default_registry"]
@@ -15,6 +15,7 @@ BUILTIN_DOCTYPES: tuple[Doctype, ...] = (
     *calendar.DOCTYPES,
     *contacts.DOCTYPES,
     *papers.DOCTYPES,
+    *services.DOCTYPES,
 )
 
 

@@ -13,6 +13,20 @@ from typing import Any
 __all__ = ["EXAMPLES"]
 
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "service.answer": {
+        "answer_id": "01JQ7ZK3S1ANSWER0000000001",
+        "service_id": "energy-coach",
+        "consent_id": "01JQ7ZK3S1CONSENT000000001",
+        "question": "monthly-consumption",
+        "question_version": "1.0",
+        "asked_at": "2026-03-01T09:00:00Z",
+        "period_start": "2025-03-01T00:00:00Z",
+        "period_end": "2026-03-01T00:00:00Z",
+        "doctypes": ["energy.reading"],
+        "params": {},
+        "answer": [{"month": "2026-02", "kwh": 312.5}],
+        "answer_bytes": 34,
+    },
     "energy.meter": {
         "kind": "electricity",
         "provider": "Enedis",
@@ -31,6 +45,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "subscribed_power_kva": 6,
     },
     "energy.reading": {"time": "2024-03-31T00:30:00+01:00", "value": 412.0},
+    "energy.alert_rule": {
+        "kind": "electricity",
+        "period": "day",
+        "threshold": 12.0,
+        "unit": "kWh",
+        "label": "Journée raisonnable",
+        "active": True,
+    },
     "bank.account": {
         "bank": "La Banque Postale",
         "account_id": "FR76****0189",
@@ -150,6 +172,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "effective_start": "2023-01-10",
         "dosage": "2 bouffées si besoin",
         "reason": "Asthme",
+    },
+    "health.encounter": {
+        "fhir_id": "Encounter/7730",
+        "source": "CHU de Lyon",
+        "status": "finished",
+        "class_code": "AMB",
+        "code_system": "http://snomed.info/sct",
+        "code": "185349003",
+        "display": "Consultation de pneumologie",
+        "start": "2024-02-12T09:30:00+01:00",
+        "end": "2024-02-12T10:00:00+01:00",
+        "reason": "Asthme",
+        "practitioner": "Dr Anne Durand",
+        "service_provider": "CHU de Lyon",
     },
     "calendar.event": {
         "uid": "7f3c1e2a-20240415@example.org",

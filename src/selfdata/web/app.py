@@ -21,12 +21,14 @@ from fastapi.openapi.utils import get_openapi
 
 from selfdata import __version__
 from selfdata.audit.scheduler import PeriodicCheckpoints
+from selfdata.connectors.scheduler import PeriodicSyncs
 from selfdata.platform import Platform
 from selfdata.web.headers import SecurityHeadersMiddleware
 from selfdata.web.limits import BodyLimitMiddleware
 from selfdata.web.problems import CatchAllMiddleware, install_problem_handlers
 from selfdata.web.responses import PROBLEM_JSON
 from selfdata.web.routes import api_router, root_router
+from selfdata.web.routes.imports import stop_import_jobs
 
 __all__ = ["create_app"]
 
@@ -49,14 +51,23 @@ def create_app(platform: Platform, *, secure_cookies: bool = False) -> FastAPI:
         platform.gate.checkpoint_all, platform.settings.checkpoint_minutes * 60
     )
 
+    # A lambda: the connectors are built on first use, from the settings of that time.
+    syncs = PeriodicSyncs(
+        lambda: platform.connectors.sync_due(),  # noqa: PLW0108
+        platform.settings.connector_sync_minutes * 60,
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = _threads(platform)
         checkpoints.start()
+        syncs.start()
         try:
             yield
         finally:
+            syncs.stop()
             checkpoints.stop()
+            stop_import_jobs(app.state)  # the job manager is made on first import
 
     app = FastAPI(
         lifespan=lifespan,
