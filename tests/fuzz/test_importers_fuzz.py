@@ -72,6 +72,9 @@ SEEDS: dict[str, tuple[str, ...]] = {
     "google.records": ("mobility/Records.json",),
     "google.semantic": ("mobility/2024_JANUARY.json",),
     "google.timeline": ("mobility/timeline_android.json", "mobility/timeline_ios.json"),
+    "mt940": ("bank/mt940_german_latin1.sta", "bank/mt942_intraday.sta"),
+    "owntracks": ("mobility/owntracks_2024-05.rec",),
+    "gpslogger.csv": ("mobility/gpslogger_20240615.csv",),
 }
 
 

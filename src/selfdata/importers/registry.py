@@ -47,6 +47,9 @@ BUILTIN: dict[str, str] = {
     "vcard": "selfdata.importers.vcard:VCard",
     "pdf": "selfdata.importers.pdf:PdfPaper",
     "zip": "selfdata.importers.archive:ZipArchive",
+    "mt940": "selfdata.importers.mt940:Mt940",
+    "owntracks": "selfdata.importers.owntracks:OwnTracks",
+    "gpslogger.csv": "selfdata.importers.gpslogger:GpsLoggerCsv",
 }
 SNIFF_THRESHOLD = 0.5
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
