@@ -54,12 +54,12 @@ def run(config: Config) -> list[Figure]:
         citizen = bench.new_space("energy")
         stream = citizen.create_stream("energy.reading", record_id=new_meter(citizen))
         citizen.append_points(stream.id, ts, values)
-        with resources.as_file(resources.files("selfdata.energy") / "manifest.yaml") as path:
-            platform.services.register(load_manifest(path))
-        info = platform.services.approve("selfdata-energy")
         for question in (energy_questions.OverviewQuestion,):
             if question.name not in platform.questions.builtins:
                 platform.questions.builtins.add(question)  # editable install, stale metadata
+        with resources.as_file(resources.files("selfdata.energy") / "manifest.yaml") as path:
+            platform.services.register(load_manifest(path))  # checks the built-ins it names
+        info = platform.services.approve("selfdata-energy")
         record = citizen.give_consent(info, ["meters"])
         actor = Actor("service", info.id, citizen.space_id, label="energy", consent_id=record.id)
         service = platform.view(actor, citizen.space_id)

@@ -49,11 +49,11 @@ def run(config: Config) -> list[Figure]:
         last = datetime.now(PARIS).date() - timedelta(days=1)
         life = Life(2024, last - timedelta(days=days - 1), last)
         demo_energy.write(view, life, demo_energy.generate(life, life.start, last), lambda: None)
-        with resources.as_file(resources.files("selfdata.energy") / "manifest.yaml") as path:
-            platform.services.register(load_manifest(path))
         for question in _QUESTIONS:  # entry points of a stale editable install
             if question.name not in platform.questions.builtins:
                 platform.questions.builtins.add(question)
+        with resources.as_file(resources.files("selfdata.energy") / "manifest.yaml") as path:
+            platform.services.register(load_manifest(path))  # checks the built-ins it names
         service = platform.services.approve("selfdata-energy")
         view.give_consent(service, ["meters", "alerts"])
         view.put_records(

@@ -145,7 +145,7 @@ class Platform:
                 timeout_s=limits.question_seconds,
                 memory_mb=limits.question_memory_mb,
             )
-            self._questions = QuestionRunner(self.services, pool=pool)
+            self._questions = QuestionRunner(self.services, self.services.builtins, pool=pool)
         return self._questions
 
     def close(self) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import yaml
+
 from selfdata.doctypes.examples import EXAMPLES
 from selfdata.platform import Platform
 from tests.conftest import PASSWORD
 from tests.http.conftest import API, Headers, TestClient, login
+from tests.support.questions import WATT_WISE
 
 URL = f"{API}/admin/spaces"
 
@@ -76,3 +79,26 @@ def test_operator_sign_in_has_no_space(platform: Platform, client: TestClient) -
         ).status_code
         == 201
     )
+
+
+def test_registering_a_manifest_naming_a_missing_builtin_is_refused(
+    platform: Platform, client: TestClient, operator: Headers
+) -> None:
+    manifest = yaml.safe_load(WATT_WISE.read_text(encoding="utf-8"))
+    first = len(manifest["questions"])
+    manifest["questions"].append(
+        {
+            "name": "ghost",
+            "description": {"fr": "Fantôme", "en": "Ghost"},
+            "doctypes": ["energy.reading"],
+            "builtin": "test.ghost",
+        }
+    )
+    refused = client.post(f"{API}/admin/services", json=manifest, headers=operator)
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == f"questions[{first}].builtin"
+    assert "no built-in question 'test.ghost' is installed" in error["message"]
+    assert client.get(f"{API}/admin/services", headers=operator).json()["items"] == []
+    manifest["questions"].pop()
+    assert client.post(f"{API}/admin/services", json=manifest, headers=operator).status_code == 201

@@ -8,12 +8,13 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 
@@ -28,7 +29,7 @@ from selfdata.services import ServiceInfo, load_manifest
 from selfdata.web import create_app
 from selfdata.web.pages.i18n import Formatter
 from tests.http.conftest import TestClient
-from tests.support.energy import METER, household_readings
+from tests.support.energy import METER, PARIS, household_readings
 from tests.support.pages import csrf_of, sign_up
 
 TZ = "Europe/Paris"
@@ -55,14 +56,14 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
 
 
 def _register(platform: Platform) -> ServiceInfo:
-    manifest = resources.files("selfdata.energy").joinpath("manifest.yaml")
-    with resources.as_file(manifest) as path:
-        platform.services.register(load_manifest(path))
     # An editable install refreshes its entry points only on reinstall (as in
-    # tests/integration/test_energy_service.py): add the built-ins they name.
+    # tests/integration/test_energy_service.py): add the built-ins they name first.
     for question in QUESTIONS:
         if question.name not in platform.questions.builtins:
             platform.questions.builtins.add(question)
+    manifest = resources.files("selfdata.energy").joinpath("manifest.yaml")
+    with resources.as_file(manifest) as path:
+        platform.services.register(load_manifest(path))
     return platform.services.approve("selfdata-energy")
 
 
@@ -355,3 +356,52 @@ def test_overview_on_both_engines(platform: Platform) -> None:
     february = analysis.period_view(_consumptions(view), ref, TZ, Period.parse("2026-02"))
     gas = next(m for m in february["meters"] if m["meter"]["kind"] == "gas")
     assert _by_id(html, "period-total") == _kwh(gas["total"])
+
+
+def test_meter_picker_shows_each_electricity_meter(
+    browser: TestClient, sqlite_platform: Platform
+) -> None:
+    """Two electricity meters: tabs name them (label, else the id masked) and each one's
+    own figures show; every link keeps the meter chosen."""
+    sign_up(browser, "estelle")
+    view = sqlite_platform.citizen_view("estelle")
+    house = view.put_records("energy.meter", [METER]).ids[0]
+    view.append_points(
+        view.create_stream("energy.reading", record_id=house).id, *household_readings(2025, 2025)
+    )
+    studio_meter = {k: v for k, v in METER.items() if k != "label"}
+    studio_meter["meter_id"] = "30001234567890"
+    studio = view.put_records("energy.meter", [studio_meter]).ids[0]
+    start = int(datetime(2025, 1, 1, tzinfo=PARIS).timestamp())
+    ts = np.arange(start, start + 31 * 86400, 1800, dtype=np.int64)  # January 2025
+    view.append_points(
+        view.create_stream("energy.reading", record_id=studio).id, ts, np.full(ts.shape, 500.0)
+    )
+    _register(sqlite_platform)
+    _consent(browser)
+
+    house_page = browser.get("/energy", params={"period": "2025-01"}).text
+    tabs = _by_id(house_page, "meter-tabs")
+    # January 2025 at the house: 31 × (48 × 150 + 4 × 1250 + 2 × 1000) Wh = 440.2 kWh.
+    assert _by_id(house_page, "period-total") == _kwh(440_200)
+    assert "Maison" in house_page and "•••• 7890" in house_page
+    assert "30001234567890" not in house_page  # the other meter's id stays masked
+    assert tabs  # the first tab, the house, is the one shown
+    assert re.search(r'aria-current="true">Maison</a>', house_page)
+
+    link = re.search(r'href="([^"]*meter=2)">•••• 7890</a>', house_page)
+    assert link  # a position in the URL, never the meter's id
+    studio_page = browser.get(unescape(link.group(1))).text
+    # The studio: 1 488 half-hours of 500 Wh = 744.0 kWh, in its latest month (January).
+    assert _by_id(studio_page, "period-total") == _kwh(744_000)
+    assert re.search(r'aria-current="true">•••• 7890</a>', studio_page)
+    studio_day = {"kind": "electricity", "meter": "2", "period": "2025-01-10"}
+    day = browser.get("/energy", params=studio_day)
+    assert _by_id(day.text, "period-total") == _kwh(24_000)  # 48 × 500 Wh
+    previous = re.search(r'<a rel="prev" href="([^"]+)"', day.text)
+    assert previous and unescape(previous.group(1)).endswith("meter=2&period=2025-01-09")
+    scales = re.findall(r'href="(/energy\?kind=electricity[^"]*period=[^"]*)"', studio_page)
+    assert len(scales) == 4 and all("meter=2&" in unescape(h) for h in scales)
+    for wrong in ("3", "0", "nope"):
+        asked = browser.get("/energy", params={"kind": "electricity", "meter": wrong})
+        assert asked.status_code == 400

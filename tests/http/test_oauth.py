@@ -284,3 +284,15 @@ def test_sign_in_form_refuses_cross_site_posts(
     ) as other_site:  # no cookie from the page
         replayed = _sign_in(other_site, page.text)
         assert replayed.status_code == 403
+
+
+def test_oauth_pages_use_the_apps_stylesheet(server: str, coach: OAuth2Client) -> None:
+    url, _ = coach.create_authorization_url(
+        f"{server}/oauth/authorize", code_verifier=generate_token(64)
+    )
+    page = httpx.get(url)
+    linked = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text)
+    assert linked == ["/static/app.css"]
+    css = httpx.get(f"{server}{linked[0]}")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert httpx.get(f"{server}/static/selfdata.css").status_code == 404  # the old one, gone

@@ -29,14 +29,15 @@ QUESTIONS = (
 
 @pytest.fixture
 def energy_service(platform: Platform) -> ServiceInfo:
-    manifest = resources.files("selfdata.energy").joinpath("manifest.yaml")
-    with resources.as_file(manifest) as path:
-        platform.services.register(load_manifest(path))
     # The entry points of an editable install refresh only on reinstall: add the
-    # classes they name (tests/unit/test_energy.py checks pyproject declares them).
+    # classes they name (tests/unit/test_energy.py checks pyproject declares them)
+    # before registering, which checks every built-in the manifest names.
     for question in QUESTIONS:
         if question.name not in platform.questions.builtins:
             platform.questions.builtins.add(question)
+    manifest = resources.files("selfdata.energy").joinpath("manifest.yaml")
+    with resources.as_file(manifest) as path:
+        platform.services.register(load_manifest(path))
     return platform.services.approve("selfdata-energy")
 
 
@@ -82,11 +83,11 @@ def test_energy_questions_answer_hand_computed_figures(
     assert march["total"] == 439_900
     assert march["last_year"]["change_pct"] == 9.2
     assert (march["previous"], march["next"]) == ("2025-02", "2025-04")
-    # Base 0.2016 €/kWh: 439.9 × 0.2016 = 88.68384 €; 9 kVA: 19.39 × 12 × 31 / 365 =
-    # 19.76186… €; total 108.4457 € → 10 845 cents
+    # Shipped tariff of 1 February 2025 — Base 0.2016 €/kWh: 439.9 × 0.2016 = 88.68384 €;
+    # 9 kVA: 17.27 × 12 × 31 / 365 = 17.60120… €; total 106.28505 € → 10 629 cents
     assert march["cost"]["energy_cents"] == 8_868
-    assert march["cost"]["subscription_cents"] == 1_976
-    assert march["cost"]["total_cents"] == 10_845
+    assert march["cost"]["subscription_cents"] == 1_760
+    assert march["cost"]["total_cents"] == 10_629
 
     report = platform.questions.run(service, "monthly-report", {"month": "2025-10"}).value
     october = report["meters"][0]
@@ -158,6 +159,7 @@ def test_operator_commands(tmp_path: Path) -> None:
     assert code == 0
     assert "trve-tempo" in out
     assert "package" in out
+    assert "indicative, see their source in the file: trve-hphc (2025-02-01)" in words(out)
     sample = Path(__file__).resolve().parents[1] / "samples" / "energy" / "meteo-france-daily.csv"
     code, out = cli("energy", "degree-days", "import", str(sample), "--station", "Lyon-Bron")
     assert code == 0

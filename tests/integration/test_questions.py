@@ -6,8 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from selfdata.access import SpaceView
 from selfdata.audit import LoggedEvent
@@ -16,8 +19,15 @@ from selfdata.errors import AccessDenied, NotFound, ValidationFailed
 from selfdata.platform import Platform
 from selfdata.questions.pool import SqlJob, WorkerPool
 from selfdata.services import ServiceInfo
+from selfdata.services.manifest import validate_manifest
 from tests.conftest import make_space
-from tests.support.questions import consent_view, load_curve, register_watt_wise
+from tests.support.questions import (
+    WATT_WISE,
+    Peak,
+    consent_view,
+    load_curve,
+    register_watt_wise,
+)
 
 
 @pytest.fixture
@@ -255,3 +265,65 @@ def test_a_worker_killed_while_idle_is_replaced() -> None:
         assert pool.restarts == 1
     finally:
         pool.close()
+
+
+# --- registration checks every built-in a manifest names -------------------------------
+
+
+def _with_builtins(*questions: tuple[str, str, list[str]]) -> dict[str, Any]:
+    """The watt-wise example manifest plus built-in questions (name, builtin, doctypes)."""
+    data: dict[str, Any] = yaml.safe_load(WATT_WISE.read_text(encoding="utf-8"))
+    data["questions"] += [
+        {
+            "name": name,
+            "description": {"fr": f"Question {name}", "en": f"Question {name}"},
+            "doctypes": doctypes,
+            "builtin": builtin,
+        }
+        for name, builtin, doctypes in questions
+    ]
+    return data
+
+
+def test_registration_refuses_builtins_not_installed_or_reading_undeclared_doctypes(
+    platform: Platform,
+) -> None:
+    platform.questions.builtins.add(Peak)  # reads energy.meter and energy.reading
+    first = len(_with_builtins()["questions"])
+    manifest = _with_builtins(
+        ("ghost", "test.ghost", ["energy.reading"]),
+        ("peak", "test.peak", ["energy.reading"]),
+        ("fine", "test.peak", ["energy.meter", "energy.reading"]),
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        platform.services.register(validate_manifest(manifest, "manifest.yaml"))
+    errors = {e.path: e.message for e in refused.value.errors}
+    assert set(errors) == {f"questions[{first}].builtin", f"questions[{first + 1}].builtin"}
+    assert "no built-in question 'test.ghost' is installed" in errors[f"questions[{first}].builtin"]
+    assert errors[f"questions[{first + 1}].builtin"] == (
+        "built-in test.peak reads energy.meter, which question peak does not name in its doctypes"
+    )
+    with pytest.raises(NotFound):  # nothing was registered
+        platform.services.get("watt-wise")
+    ok = _with_builtins(("fine", "test.peak", ["energy.meter", "energy.reading"]))
+    assert platform.services.register(validate_manifest(ok, "ok")).status == "pending"
+
+
+def test_services_register_command_names_the_unknown_builtin(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from selfdata.cli import app
+
+    runner = CliRunner()
+    home = tmp_path / "instance"
+    assert runner.invoke(app, ["--home", str(home), "init"]).exit_code == 0
+    first = len(_with_builtins()["questions"])
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump(_with_builtins(("ghost", "test.ghost", ["energy.reading"]))))
+    result = runner.invoke(app, ["--home", str(home), "services", "register", str(manifest)])
+    assert result.exit_code == 1
+    words = " ".join(result.output.split())  # Rich wraps long lines
+    assert f"questions[{first}].builtin" in words
+    assert "no built-in question 'test.ghost' is installed on this instance" in words
+    listed = runner.invoke(app, ["--home", str(home), "services", "list"])
+    assert "watt-wise" not in listed.output

@@ -142,6 +142,7 @@ class Sneaky(Peak):
     """Tries to read bank transactions it did not declare."""
 
     name: ClassVar[str] = "test.sneaky"
+    doctypes: ClassVar[tuple[str, ...]] = ("energy.reading",)
 
     def answer(self, data: QuestionData, params: Mapping[str, Any]) -> Any:
         return len(list(data.records("bank.transaction")))
@@ -151,6 +152,7 @@ class Leaky(Peak):
     """Answers the raw readings instead of a summary."""
 
     name: ClassVar[str] = "test.leaky"
+    doctypes: ClassVar[tuple[str, ...]] = ("energy.reading",)
     max_answer_bytes: ClassVar[int] = 1_000_000
 
     def answer(self, data: QuestionData, params: Mapping[str, Any]) -> Any:
@@ -162,11 +164,11 @@ class Leaky(Peak):
 
 
 def register_watt_wise(platform: Platform, manifest: dict[str, Any] | None = None) -> ServiceInfo:
-    platform.services.register(validate_manifest(manifest or questions_manifest(), "test"))
-    info = platform.services.approve("watt-wise")
+    # Installed first: registration refuses a manifest naming a built-in it cannot find.
     for plugin in (Peak, Sneaky, Leaky):
         platform.questions.builtins.add(plugin)
-    return info
+    platform.services.register(validate_manifest(manifest or questions_manifest(), "test"))
+    return platform.services.approve("watt-wise")
 
 
 def load_curve(citizen: SpaceView) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -476,6 +477,59 @@ def test_packaged_tariffs_have_the_three_regulated_options() -> None:
     options = {t.option for t in book.tariffs if t.energy == "electricity"}
     assert options == {"base", "hphc", "tempo"}
     assert book.for_meter(METER, date(2025, 6, 1)).id == "trve-hphc"  # type: ignore[union-attr]
+
+
+def test_packaged_tariffs_name_their_source_and_change_on_1_august_2025() -> None:
+    book = packaged_tariffs()
+    assert all(t.source for t in book.tariffs)
+    before = book.get("trve-base", date(2025, 7, 31))
+    after = book.get("trve-base", date(2025, 8, 1))
+    assert before is not None and after is not None
+    assert (before.prices["base"], after.prices["base"]) == (Decimal("0.2016"), Decimal("0.1952"))
+    assert after.subscription(6) == Decimal("15.47") and not after.indicative
+    # Figures that could not be confirmed are flagged, the water price is a placeholder.
+    assert book.get("trve-tempo", date(2025, 3, 1)).indicative  # type: ignore[union-attr]
+    assert book.get("water-reference", date(2026, 1, 1)).indicative  # type: ignore[union-attr]
+
+
+def test_tariff_files_without_the_indicative_flag_still_load() -> None:
+    book = parse_tariffs(TARIFFS_YAML, "t.yaml")
+    assert not any(t.indicative for t in book.tariffs)
+    assert not any(t.prices_by_kva for t in book.tariffs)
+
+
+def test_prices_that_depend_on_the_subscribed_power(elec: Consumption) -> None:
+    """Since February 2026 the Base kWh costs 0.1940 € at 3–6 kVA, 0.1927 € from 9 kVA."""
+    book = parse_tariffs(
+        """
+version: 1
+tariffs:
+  - {id: b26, energy: electricity, option: base, name: {fr: B, en: B}, valid_from: 2026-02-01,
+     prices: {base: "0.1940"}, prices_by_kva: {"9": {base: "0.1927"}}}
+""",
+        "t.yaml",
+    )
+    (tariff,) = book.tariffs
+    lo, hi = _bounds(date(2025, 1, 1), date(2026, 1, 1))
+    # 5183 kWh × 0.1940 = 1005.502 € ; × 0.1927 = 998.7641 €
+    assert cost(elec, tariff, TZ, lo, hi, kva=6).energy_cents == 100_550
+    assert cost(elec, tariff, TZ, lo, hi, kva=9).energy_cents == 99_876
+    assert cost(elec, tariff, TZ, lo, hi).energy_cents == 100_550  # power unknown
+    # 300 W all year: 2628 kWh × 0.1927 = 506.4156 €
+    assert constant_power_cost(300, tariff, 9) == (2628.0, 50_642)
+    shipped = packaged_tariffs().get("trve-base", date(2026, 3, 1))
+    assert shipped is not None
+    assert shipped.prices_for(6)["base"] == Decimal("0.1940")
+    assert shipped.prices_for(36)["base"] == Decimal("0.1927")
+    with pytest.raises(ValidationFailed) as bad:
+        parse_tariffs(
+            TARIFFS_YAML.replace(
+                'prices: {base: "0.2016"}',
+                'prices: {base: "0.2016"}, prices_by_kva: {"9": {hp: "0.1"}}',
+            ),
+            "bad.yaml",
+        )
+    assert "prices_by_kva 9 may only set base" in str(bad.value.errors[0].message)
 
 
 def test_operator_reference_files(tmp_path: Path) -> None:

@@ -87,11 +87,19 @@ def show_tariffs(ctx: typer.Context) -> None:
     )
     for t in ref.tariffs.tariffs:
         prices = ", ".join(f"{k} {v}" for k, v in t.prices.items())
+        by_prices: dict[str, list[str]] = {}  # the same override for several powers, once
+        for kva, override in t.prices_by_kva.items():
+            by_prices.setdefault(", ".join(f"{k} {v}" for k, v in override.items()), []).append(kva)
+        for override_text, powers in by_prices.items():
+            prices += f"; {'/'.join(powers)} kVA: {override_text}"
         subs = ", ".join(
             f"{k} kVA {v}" if k != "any" else str(v) for k, v in t.subscription_monthly.items()
         )
         table.add_row(t.id, t.energy, t.option, t.valid_from.isoformat(), prices, subs or "—")
     console.print(table)
+    unsure = [f"{t.id} ({t.valid_from.isoformat()})" for t in ref.tariffs.tariffs if t.indicative]
+    if unsure:  # figures not checked against a published grid: say so, with where to look
+        console.print(f"indicative, see their source in the file: {', '.join(unsure)}")
 
 
 @tariffs_app.command("import")

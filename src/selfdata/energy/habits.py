@@ -58,7 +58,8 @@ def base_load(c: Consumption, tz_name: str, tariff: Tariff | None = None) -> dic
         "night_values": int(night.sum()),
     }
     if tariff is not None:
-        year_kwh, cents = constant_power_cost(watts, tariff)
+        kva = c.meter.get("subscribed_power_kva")
+        year_kwh, cents = constant_power_cost(watts, tariff, kva if isinstance(kva, int) else None)
         out |= {"year_wh": round(year_kwh * 1000, 1), "year_cents": cents, "tariff": tariff.id}
     return out
 

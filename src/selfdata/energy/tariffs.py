@@ -89,12 +89,19 @@ class Tariff(_Strict):
     """What ``prices`` are per: kWh (electricity, gas) or m³ (water)."""
     prices: dict[str, Price]
     """Euros TTC per ``unit`` for each price period of the option."""
+    prices_by_kva: dict[str, dict[str, Price]] = Field(default_factory=dict)
+    """Prices that differ for some subscribed powers (``{"9": {"base": "0.1927"}}``:
+    since 1 February 2026 the Base kWh is cheaper from 9 kVA); the others use ``prices``."""
     off_peak: list[HourRange] = Field(
         default_factory=lambda: [HourRange(start=time(22), end=time(6))]
     )
     subscription_monthly: dict[str, Price] = Field(default_factory=dict)
     """Euros TTC per month, by subscribed power in kVA (``"6"``) or ``"any"``."""
     source: Annotated[str, Field(max_length=1000)] | None = None
+    """Where the figures come from (document or URL and its date)."""
+    indicative: bool = False
+    """True when some figure could not be checked against a published grid (``source``
+    says which): costs under this tariff are estimates to confirm."""
 
     @model_validator(mode="after")
     def _complete(self) -> Tariff:
@@ -106,6 +113,14 @@ class Tariff(_Strict):
             )
         if (self.energy == "water") != (self.unit == "m3"):
             raise ValueError(f"tariff {self.id}: water is priced per m3, energy per kWh")
+        for kva, prices in self.prices_by_kva.items():
+            if not (kva.isdigit() and 1 <= int(kva) <= 1000):
+                raise ValueError(f"tariff {self.id}: prices_by_kva key {kva!r} is not a kVA")
+            if not prices or not set(prices) <= expected:
+                raise ValueError(
+                    f"tariff {self.id}: prices_by_kva {kva} may only set "
+                    f"{', '.join(sorted(expected))}"
+                )
         return self
 
     @field_validator("subscription_monthly")
@@ -119,6 +134,10 @@ class Tariff(_Strict):
     @property
     def periods(self) -> tuple[str, ...]:
         return _PERIODS[self.option]
+
+    def prices_for(self, kva: int | None) -> dict[str, Decimal]:
+        """The price of each period for a subscribed power (``prices`` when unknown)."""
+        return {**self.prices, **self.prices_by_kva.get(str(kva), {})}
 
     def subscription(self, kva: int | None) -> Decimal | None:
         if kva is not None and str(kva) in self.subscription_monthly:
@@ -274,7 +293,8 @@ def cost(
     else:
         by_period = _estimated_split(float(amount.sum()), tariff)
         estimated = True
-    exact = {p: _energy_price(v, tariff.prices[p]) for p, v in by_period.items()}
+    prices = tariff.prices_for(kva)
+    exact = {p: _energy_price(v, prices[p]) for p, v in by_period.items()}
     energy = sum(exact.values(), Decimal(0))
     monthly = tariff.subscription(kva)
     subscription = (
@@ -309,24 +329,24 @@ def _estimated_split(total: float, tariff: Tariff) -> dict[str, float]:
     return out
 
 
-def constant_power_cost(watts: float, tariff: Tariff) -> tuple[float, int]:
-    """(kWh, cents) of a constant ``watts`` over a 365-day year under ``tariff``:
-    weighted by off-peak hours and, for Tempo, by 300 blue, 43 white and 22 red days."""
+def constant_power_cost(watts: float, tariff: Tariff, kva: int | None = None) -> tuple[float, int]:
+    """(kWh, cents) of a constant ``watts`` over a 365-day year under ``tariff`` (at the
+    prices of subscribed power ``kva``): weighted by off-peak hours and, for Tempo, by
+    300 blue, 43 white and 22 red days."""
     w = _decimal(watts)
     year_kwh = w * Decimal(24 * 365) / Decimal(1000)
+    prices = tariff.prices_for(kva)
     if tariff.option == "base":
-        euros = year_kwh * tariff.prices["base"]
+        euros = year_kwh * prices["base"]
     else:
         hc = tariff.off_peak_share()
         if tariff.option == "hphc":
-            euros = year_kwh * ((1 - hc) * tariff.prices["hp"] + hc * tariff.prices["hc"])
+            euros = year_kwh * ((1 - hc) * prices["hp"] + hc * prices["hc"])
         else:
             day_kwh = w * Decimal(24) / Decimal(1000)
             euros = sum(
                 (
-                    day_kwh
-                    * n
-                    * ((1 - hc) * tariff.prices[f"{col}_hp"] + hc * tariff.prices[f"{col}_hc"])
+                    day_kwh * n * ((1 - hc) * prices[f"{col}_hp"] + hc * prices[f"{col}_hc"])
                     for col, n in TEMPO_YEAR_DAYS.items()
                 ),
                 Decimal(0),

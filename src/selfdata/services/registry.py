@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from selfdata.clock import Clock
 from selfdata.db.tables import services
 from selfdata.errors import Conflict, FieldError, NotFound, ValidationFailed
+from selfdata.questions.builtins import BuiltinRegistry
 from selfdata.services.manifest import Manifest
 
 __all__ = ["ServiceInfo", "ServiceRegistry", "ServiceStatus", "service_status"]
@@ -77,12 +78,59 @@ def service_status(conn: Connection, service_id: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _builtin_errors(manifest: Manifest, builtins: BuiltinRegistry) -> list[FieldError]:
+    """A question answered by a built-in must name one installed here, and let it read
+    every doctype its code reads (else it could only fail when asked, in front of a
+    citizen who consented to it)."""
+    errors: list[FieldError] = []
+    for i, question in enumerate(manifest.questions):
+        if question.builtin is None:
+            continue
+        loc = ("questions", i, "builtin")
+        if question.builtin not in builtins:
+            installed = ", ".join(builtins.names()) or "none"
+            errors.append(
+                FieldError(
+                    loc,
+                    f"no built-in question {question.builtin!r} is installed on this "
+                    f"instance (installed: {installed})",
+                )
+            )
+            continue
+        missing = [d for d in builtins.get(question.builtin).doctypes if d not in question.doctypes]
+        if missing:
+            errors.append(
+                FieldError(
+                    loc,
+                    f"built-in {question.builtin} reads {', '.join(missing)}, which question "
+                    f"{question.name} does not name in its doctypes",
+                )
+            )
+    return errors
+
+
 class ServiceRegistry:
-    def __init__(self, engine: Engine, clock: Clock, doctypes: Iterable[str]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        doctypes: Iterable[str],
+        builtins: BuiltinRegistry | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._doctypes = frozenset(doctypes)
         self._labels: dict[str, str] = {}
+        self._builtins = builtins
+
+    @property
+    def builtins(self) -> BuiltinRegistry:
+        """The built-in questions of this instance, shared with the question runner so
+        that registration checks against exactly what can answer (loaded on first use:
+        importing the plugins is not free, and most commands never need them)."""
+        if self._builtins is None:
+            self._builtins = BuiltinRegistry.installed()
+        return self._builtins
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
@@ -101,6 +149,13 @@ class ServiceRegistry:
         if unknown:
             raise ValidationFailed(
                 f"the manifest of {manifest.id} asks for unknown doctypes", unknown
+            )
+        builtin_errors = _builtin_errors(manifest, self.builtins)
+        if builtin_errors:
+            raise ValidationFailed(
+                f"the manifest of {manifest.id} names built-in questions this instance "
+                "cannot answer",
+                builtin_errors,
             )
         self._labels.pop(manifest.id, None)
         now = self._now()

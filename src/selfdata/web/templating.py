@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-__all__ = ["PAGE_CSP", "language", "render", "stylesheet"]
+__all__ = ["PAGE_CSP", "language", "render"]
 
 _env = Environment(
     loader=PackageLoader("selfdata.web", "templates"),
@@ -42,7 +41,3 @@ def render(
         "Content-Security-Policy": PAGE_CSP.format(extra=f" {form_action}" if form_action else "")
     }
     return HTMLResponse(html, status_code=status, headers=headers)
-
-
-def stylesheet() -> bytes:
-    return resources.files("selfdata.web").joinpath("static/selfdata.css").read_bytes()

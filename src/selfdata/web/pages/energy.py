@@ -206,12 +206,33 @@ def years_chart(fmt: Formatter, years: list[Mapping[str, Any]], unit: str) -> di
 # -- choosing what to show -------------------------------------------------------------
 
 
-def _meters_by_kind(overview: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """The first meter of each kind (the overview lists the finest stream per meter)."""
-    found: dict[str, Mapping[str, Any]] = {}
+def _meters_by_kind(overview: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """The meters of each kind, in the overview's order (it lists the finest stream per
+    meter, sorted by meter id)."""
+    found: dict[str, list[Mapping[str, Any]]] = {}
     for m in overview["meters"]:
-        found.setdefault(m["meter"]["kind"], m)
+        found.setdefault(m["meter"]["kind"], []).append(m)
     return {k: found[k] for k in KINDS if k in found}
+
+
+def meter_name(meter: Mapping[str, Any]) -> str:
+    """What a meter tab says: the citizen's label for it, else its id masked but for the
+    last four characters (a PRM or PCE number is enough to act on a contract)."""
+    label = str(meter.get("label") or "").strip()
+    if label:
+        return label
+    meter_id = str(meter.get("meter_id") or "")
+    return f"•••• {meter_id[-4:]}" if len(meter_id) > 4 else meter_id or "—"
+
+
+def _chosen_meter(meters: list[Mapping[str, Any]], raw: str | None) -> int:
+    """The position (from 1) of the meter asked for (``?meter=2``), else 1. A position,
+    not the meter's id: URLs end up in histories and access logs, a PRM should not."""
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= len(meters):
+        raise InvalidInput(f"meter {raw!r}: expected a number from 1 to {len(meters)}")
+    return int(raw)
 
 
 def _last_day(meter: Mapping[str, Any], today: date) -> date:
@@ -287,7 +308,8 @@ def overview_page(request: Request) -> Response:
     kind = request.query_params.get("kind") or next(iter(meters))
     if kind not in meters:
         raise InvalidInput(f"kind {kind!r}: expected one of {', '.join(meters)}")
-    meter = meters[kind]
+    position = _chosen_meter(meters[kind], request.query_params.get("meter"))
+    meter = meters[kind][position - 1]
     today = datetime.fromisoformat(overview["generated_at"]).astimezone(fmt.zone).date()
     last = _last_day(meter, today)
     period = _chosen_period(raw_period, last)
@@ -304,6 +326,12 @@ def overview_page(request: Request) -> Response:
         {
             "kind": kind,
             "meter": meter,
+            "meter_label": meter_name(meter["meter"]),
+            # Several meters of this kind: tabs to choose, and every link keeps the choice.
+            "meter_tabs": [(i, meter_name(m["meter"])) for i, m in enumerate(meters[kind], 1)]
+            if len(meters[kind]) > 1
+            else [],
+            "meter_position": position,
             "unit": unit,
             "period": period,
             "period_title": period_label(fmt, period) if period else None,

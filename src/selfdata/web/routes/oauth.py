@@ -27,7 +27,7 @@ from selfdata.oauth import CitizenGrant, HttpRequest, OAuthResponse
 from selfdata.platform import Platform
 from selfdata.web.auth import COOKIE, PlatformDep, csrf_token, get_platform, start_session
 from selfdata.web.responses import JSONResponse
-from selfdata.web.templating import language, render, stylesheet
+from selfdata.web.templating import language, render
 
 __all__ = ["router"]
 
@@ -300,10 +300,3 @@ def metadata(platform: PlatformDep) -> JSONResponse:
 )
 def jwks(platform: PlatformDep) -> JSONResponse:
     return JSONResponse(platform.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-@router.get("/static/selfdata.css", include_in_schema=False)
-def css() -> Response:
-    return Response(
-        stylesheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
-    )
