@@ -58,6 +58,7 @@ __all__ = [
     "median",
     "minute_readings",
     "new_meter",
+    "own_peak_rss_mib",
     "peak_rss_mib",
     "time_alternating",
     "time_runs",
@@ -242,6 +243,21 @@ def peak_rss_mib() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def own_peak_rss_mib() -> float:
+    """This process's own peak RSS since it started (``VmHWM``), for a child process
+    measuring itself. Not ``ru_maxrss``: on Linux a child inherits its parent's peak at
+    the fork, so a child of a big parent (bench/run.py after other benchmarks) would
+    report the parent's figure."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mib()
 
 
 # -- the machine ---------------------------------------------------------------------

@@ -5,6 +5,10 @@
   decimal commas) into a new space: format detection, the validation pass, the keyed
   fingerprint of the file, the source row, the writing pass (meter record, series).
 * ``import.enedis_10y_half_hourly`` — ten years (175,320 lines), the same way.
+* ``import.enedis_readings_per_s`` — the ten-year figure as a rate: readings (175,344)
+  over the best end-to-end time (DESIGN §7: ≥ 1,000,000 readings/s from a meter CSV).
+* ``import.enedis_readings_per_cpu_s`` — the same readings over the CPU seconds of that
+  best run: what the rate is when no other process competes for the cores.
 * ``import.enedis_reimport_10y`` — the ten-year file again into the same space:
   nothing new to store (the idempotent path: parse twice, merge, nothing gained).
 
@@ -16,9 +20,20 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from _common import Config, Figure, Target, best, expect, instance, time_runs, time_runs_with
+from _common import (
+    Config,
+    Figure,
+    Target,
+    best,
+    expect,
+    instance,
+    time_alternating,
+    time_runs,
+    time_runs_with,
+)
 from selfdata.access import SpaceView
 from selfdata.importers import ImporterRegistry, ImportRunner
 
@@ -73,7 +88,11 @@ def run(config: Config) -> list[Figure]:
         warm = space()
         importer(one_year, 17_520)(warm)  # warm-up
         year_s = best(time_runs_with(space, importer(one_year, 17_520), repeat))
-        decade_s = best(time_runs_with(space, importer(ten_years, TEN_YEARS), repeat))
+        decade = time_alternating(
+            {"decade": lambda: partial(importer(ten_years, TEN_YEARS), space())}, repeat
+        )["decade"]
+        fastest = min(decade, key=lambda timing: timing.wall)
+        decade_s = fastest.wall
         again = space()
         importer(ten_years, TEN_YEARS)(again)
         reimport_s = best(time_runs(lambda: importer(ten_years, 0)(again), repeat))
@@ -93,6 +112,21 @@ def run(config: Config) -> list[Figure]:
             f"best of {repeat}",
             Target("<", 2.0),
             f"175,344 lines, {len(ten_years) / 1e6:.1f} MB",
+        ),
+        Figure(
+            "import.enedis_readings_per_s",
+            TEN_YEARS / decade_s,
+            "readings/s",
+            f"best of {repeat}",
+            Target(">=", 1_000_000),
+            "the ten-year file, end to end (detect + validate + fingerprint + write)",
+        ),
+        Figure(
+            "import.enedis_readings_per_cpu_s",
+            TEN_YEARS / fastest.cpu,
+            "readings/s",
+            f"CPU time of the best of {repeat}",
+            note="the same, over the process's CPU seconds (less disturbed by other load)",
         ),
         Figure(
             "import.enedis_reimport_10y",

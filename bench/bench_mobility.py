@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import Config, Figure, Target, best, expect, instance, peak_rss_mib
+from _common import Config, Figure, Target, best, expect, instance, own_peak_rss_mib
 
 __all__ = ["run"]
 
@@ -44,7 +44,7 @@ def _child(path: Path, database_url: str | None, points: int) -> None:
     expect(
         report.points_gained == points, f"expected {points} new points, got {report.points_gained}"
     )
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib()}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mib": own_peak_rss_mib()}))
 
 
 def _import_in_child(path: Path, config: Config, points: int) -> tuple[float, float, float]:
@@ -96,7 +96,7 @@ def run(config: Config) -> list[Figure]:
             "mobility.records_json_1m_peak_rss" if full else "mobility.records_json_100k_rss",
             rss,
             "MiB",
-            f"max of {repeat}, ru_maxrss of the child",
+            f"max of {repeat}, VmHWM of the child",
             Target("<", 300.0) if full else None,
             "the importing process alone (a child of its own)",
         ),

@@ -40,6 +40,7 @@ import bench_query
 import bench_questions
 import bench_records
 import bench_series
+import bench_streaming
 from _common import TIMED, Config, Figure, Machine, instance, load_average, peak_rss_mib
 
 BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
@@ -60,6 +61,7 @@ BENCHMARKS: dict[str, Callable[[Config], list[Figure]]] = {
     "health": bench_health_papers.run,
     "questions": bench_questions.run,
     "pages": bench_pages.run,
+    "streaming": bench_streaming.run,  # a 1 GB import; left out by --quick
 }
 
 

@@ -31,17 +31,27 @@ Three importers share the parser:
 Each gives one ``energy.meter`` record (``provider`` Enedis, ``meter_id`` the PRM,
 ``reading_type``) and its ``energy.reading`` series. Option ``meter_id`` replaces the
 file's PRM (exports shared publicly mask it: ``1429xxxxxxxxxx``).
+
+The data lines are read in blocks of 1 MiB: a block that is plainly data is read at once
+(:mod:`selfdata.importers._bulkcsv`: pyarrow splits it and converts the values, numpy the
+timestamps), any other block line by line (:meth:`EnedisExport.parse_line_by_line`, the
+reference), which keeps each rejected row's line, field and message. Both give the same
+items, chunk for chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
+from selfdata.importers._bulkcsv import Block, blocks, read_columns
+from selfdata.importers._bulktimes import ZoneTable, parse_stamps
 from selfdata.importers.base import (
     ImportContext,
     Importer,
@@ -52,13 +62,23 @@ from selfdata.importers.base import (
     Rejected,
     SeriesChunk,
 )
-from selfdata.importers.text import LocalTimes, decode_head, fold_header, iter_lines, parse_number
+from selfdata.importers.text import (
+    MAX_LINE,
+    Decoding,
+    LocalTimes,
+    decode_head,
+    fold_header,
+    iter_lines,
+    parse_number,
+)
 
 __all__ = ["EnedisDailyConsumption", "EnedisDailyIndex", "EnedisExport", "EnedisLoadCurve"]
 
 ReadingType = Literal["load_curve", "daily_consumption", "daily_index"]
 ZONE = "Europe/Paris"  # Enedis local times are French times, whatever the space's zone
 _PARIS = ZoneInfo(ZONE)
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 _TRAILERS = ("periode",)  # first cell of the non-data block ending the index export
 
 
@@ -100,8 +120,17 @@ class EnedisExport(Importer):
         return 0.95
 
     def parse(self, stream: BinaryIO, context: ImportContext) -> Iterator[Item]:
+        return self._parse(stream, context, bulk=True)
+
+    def parse_line_by_line(self, stream: BinaryIO, context: ImportContext) -> Iterator[Item]:
+        """What :meth:`parse` gives, read line by line only (no bulk reading): the
+        reference the bulk reading is tested against."""
+        return self._parse(stream, context, bulk=False)
+
+    def _parse(self, stream: BinaryIO, context: ImportContext, *, bulk: bool) -> Iterator[Item]:
         source = context.filename
-        lines = iter_lines(stream, source)
+        decoding = Decoding()
+        lines = iter_lines(stream, source, decoding)
         meta, meta_line = self._metadata(lines, source)
         header_line, header = self._next(lines, source, "column header (Horodate;Valeur)")
         columns = [fold_header(c) for c in header.split(";")]
@@ -128,7 +157,17 @@ class EnedisExport(Importer):
             "interval_s": step_s,
         }
         yield RecordBatch("energy.meter", [RecordRow(meta_line, meter, ref="meter")])
-        yield from self._points(lines, source, context, time_col, value_col, step_s, factor)
+        points = _Points(self.reading_type, max(1, context.batch_size), step_s, factor)
+        if bulk:
+            after, count = header_line, len(header.split(";"))
+            yield from self._blocks(
+                stream, after, count, decoding, source, points, time_col, value_col
+            )
+        else:
+            yield from points.lines(lines, time_col, value_col)
+        yield from points.rest()
+        if points.seen == 0:
+            raise ImportFailed.at(source, None, "file", "no readings after the header")
 
     # -- pieces ----------------------------------------------------------------------
 
@@ -197,31 +236,107 @@ class EnedisExport(Importer):
             )
         return minutes * 60
 
-    def _points(
+    def _blocks(
         self,
-        lines: Iterator[tuple[int, str]],
+        stream: BinaryIO,
+        after: int,
+        columns: int,
+        decoding: Decoding,
         source: str,
-        context: ImportContext,
+        points: _Points,
         time_col: int,
         value_col: int,
-        step_s: int,
-        factor: float,
     ) -> Iterator[Item]:
-        times = LocalTimes(ZONE)
+        """The data lines (from the line after ``after``), block by block: each block read
+        in bulk when it is plainly data (:mod:`._bulkcsv`), else line by line; the items
+        are the same either way."""
+        trailer = self.reading_type == "daily_index"
+        for block in blocks(stream):
+            data, ended = _without_trailer(block, decoding, trailer)
+            bulk = points.bulk(data, after, decoding, columns, time_col, value_col)
+            if bulk is not None:
+                yield from points.add(*bulk)
+            else:
+                lines = iter_lines(io.BytesIO(block.data), source, decoding, after)
+                ended = yield from points.lines(lines, time_col, value_col)
+            if ended:
+                return
+            after += block.lines
+
+
+class _Points:
+    """The readings of one file, read in bulk or line by line, gathered in chunks of
+    ``size`` points exactly as the line-by-line parser alone would (same chunks, each
+    after the same rejected rows)."""
+
+    def __init__(self, reading_type: ReadingType, size: int, step_s: int, factor: float):
+        self.reading_type = reading_type
+        self.size = size
+        self.step_s = step_s
+        self.factor = factor
+        self.daily = reading_type != "load_curve"
+        self.times = LocalTimes(ZONE)
+        self.zone = ZoneTable(_PARIS)
+        self.parts: list[tuple[Ints, Floats, Ints]] = []
+        self.pending = 0
+        self.seen = 0
+
+    # -- in bulk ---------------------------------------------------------------------
+
+    def bulk(
+        self,
+        block: Block,
+        after: int,
+        decoding: Decoding,
+        columns: int,
+        time_col: int,
+        value_col: int,
+    ) -> tuple[Ints, Floats, Ints] | None:
+        """(epochs, values, lines) of a block's points, or None: read it line by line."""
+        if not block.complete:
+            return None
+        read = read_columns(block.data, decoding, columns, time_col, value_col)
+        if read is None:
+            return None
+        stamps = parse_stamps(read.stamps)
+        if stamps is None:
+            return None
+        instants: Ints | None = stamps.epoch
+        if stamps.local:
+            instants = self.zone.place(stamps.epoch, self.times.previous)
+        if instants is None:
+            return None
+        epochs = self.zone.midnight(instants) if self.daily else instants - self.step_s
+        if epochs is None:
+            return None
+        self.times.previous = float(instants[-1])
+        kept = np.flatnonzero(read.present)
+        values = read.values[kept] * self.factor
+        return epochs[kept], values, kept + (after + 1)
+
+    # -- line by line ----------------------------------------------------------------
+
+    def lines(
+        self, lines: Iterator[tuple[int, str]], time_col: int, value_col: int
+    ) -> Generator[Item, None, bool]:
+        """The items of these lines; returns whether the data ended (the index export's
+        calendar block)."""
+        times = self.times
         value_name = "EAS T" if self.reading_type == "daily_index" else "Valeur"
-        daily = self.reading_type != "load_curve"
+        daily, step_s, factor = self.daily, self.step_s, self.factor
         need = max(time_col, value_col) + 1
-        size = max(1, context.batch_size)
         ts: list[int] = []
         values: list[float] = []
-        first_line = 0
-        seen = 0
+        numbers: list[int] = []
+        room = self.size - self.pending
         for number, text in lines:
             if not text.strip(" ;"):
                 continue
             cells = text.split(";")
             if fold_header(cells[0]) in _TRAILERS:
-                break  # the calendar description ending the index export
+                if ts:
+                    yield from self.add(*_arrays(ts, values, numbers))
+                return True  # the calendar description ending the index export
             if len(cells) < need:
                 yield Rejected(number, "line", f"{len(cells)} field(s); expected at least {need}")
                 continue
@@ -242,29 +357,92 @@ class EnedisExport(Importer):
                     f"{cell.strip()!r} is not a number; expected digits with a decimal comma",
                 )
                 continue
-            epoch = _local_midnight(stamp) if daily else int(stamp.timestamp()) - step_s
-            if not ts:
-                first_line = number
-            ts.append(epoch)
+            ts.append(_local_midnight(stamp) if daily else int(stamp.timestamp()) - step_s)
             values.append(value)
-            seen += 1
-            if len(ts) >= size:
-                yield self._chunk(ts, values, first_line)
-                ts, values = [], []
+            numbers.append(number)
+            if len(ts) >= room:
+                yield from self.add(*_arrays(ts, values, numbers))
+                ts, values, numbers = [], [], []
+                room = self.size
         if ts:
-            yield self._chunk(ts, values, first_line)
-        if seen == 0:
-            raise ImportFailed.at(source, None, "file", "no readings after the header")
+            yield from self.add(*_arrays(ts, values, numbers))
+        return False
 
-    def _chunk(self, ts: list[int], values: list[float], first_line: int) -> SeriesChunk:
+    # -- chunks ----------------------------------------------------------------------
+
+    def add(self, ts: Ints, values: Floats, lines: Ints) -> Iterator[SeriesChunk]:
+        """Gather points; out go the chunks they fill."""
+        if ts.shape[0] == 0:
+            return
+        self.seen += int(ts.shape[0])
+        self.parts.append((ts, values, lines))
+        self.pending += int(ts.shape[0])
+        if self.pending < self.size:
+            return
+        all_ts, all_values, all_lines = (np.concatenate(p) for p in zip(*self.parts, strict=True))
+        full = self.pending - self.pending % self.size
+        for at in range(0, full, self.size):
+            end = at + self.size
+            yield self._chunk(all_ts[at:end], all_values[at:end], int(all_lines[at]))
+        rest = (all_ts[full:].copy(), all_values[full:].copy(), all_lines[full:].copy())
+        self.parts = [rest] if full < self.pending else []
+        self.pending -= full
+
+    def rest(self) -> Iterator[SeriesChunk]:
+        if self.pending:
+            all_ts, all_values, all_lines = (
+                np.concatenate(p) for p in zip(*self.parts, strict=True)
+            )
+            yield self._chunk(all_ts, all_values, int(all_lines[0]))
+            self.parts, self.pending = [], 0
+
+    def _chunk(self, ts: Ints, values: Floats, first_line: int) -> SeriesChunk:
         return SeriesChunk(
             "energy.reading",
             "meter",
-            np.asarray(ts, dtype=np.int64),
-            np.asarray(values, dtype=np.float64).reshape(-1, 1),
+            np.array(ts, dtype=np.int64),
+            np.array(values, dtype=np.float64).reshape(-1, 1),
             first_line,
             {"reading_type": self.reading_type},
         )
+
+
+def _arrays(ts: list[int], values: list[float], lines: list[int]) -> tuple[Ints, Floats, Ints]:
+    return (
+        np.asarray(ts, dtype=np.int64),
+        np.asarray(values, dtype=np.float64),
+        np.asarray(lines, dtype=np.int64),
+    )
+
+
+def _without_trailer(block: Block, decoding: Decoding, look: bool) -> tuple[Block, bool]:
+    """The block up to the index export's calendar description (when ``look``ing for
+    one), and whether it was there; without the blank lines ending the data.
+
+    Only an optimisation: a block with a calendar line left in is not plainly data, and
+    is read line by line (which stops there too)."""
+    data, ended = block.data, False
+    first = 0 if look and data[:1] in (b"P", b"p") else -1
+    for letter in (b"\nP", b"\np") if look else ():
+        found = data.find(letter)
+        if found >= 0 and (first < 0 or found + 1 < first):
+            first = found + 1
+    if first >= 0:
+        end = data.find(b"\n", first)
+        line = data[first : end if end >= 0 else len(data)]
+        # The line-by-line parser reads the calendar's first line (then stops): it must
+        # be text it reads as well, or that parser's error is the answer.
+        if len(line) <= MAX_LINE and b"\x00" not in line:
+            try:
+                cell = line.decode(decoding.encoding).split(";", 1)[0]
+            except UnicodeDecodeError:
+                cell = ""
+            ended = fold_header(cell) in _TRAILERS
+    if ended:
+        data = data[:first]
+    if ended or block.last:
+        return Block(data.rstrip(b"\r\n"), True), ended
+    return block, False
 
 
 def _local_midnight(stamp: datetime) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from selfdata.importers.base import ImportFailed
 
 __all__ = [
     "MAX_LINE",
+    "Decoding",
     "LocalTimes",
     "decode_head",
     "fold_header",
@@ -59,11 +61,25 @@ def decode_head(head: bytes) -> str | None:
             return None
 
 
-def iter_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
-    """(line number, text without its end of line) for every line of ``stream``."""
-    encoding = "utf-8"
-    declared = False
-    number = 0
+@dataclass(slots=True)
+class Decoding:
+    """How a file's lines are decoded so far: UTF-8 until a line is not (then
+    Windows-1252 from there on), unless a byte-order mark declared UTF-8."""
+
+    encoding: str = "utf-8"
+    declared: bool = False
+
+
+def iter_lines(
+    stream: BinaryIO, source: str, decoding: Decoding | None = None, after: int = 0
+) -> Iterator[tuple[int, str]]:
+    """(line number, text without its end of line) for every line of ``stream``.
+
+    ``decoding`` (kept up to date) and ``after`` (the number of the line before the
+    stream's first) let a parser go on reading a file it read part of otherwise."""
+    state = decoding if decoding is not None else Decoding()
+    encoding, declared = state.encoding, state.declared
+    number = after
     readline = stream.readline
     while True:
         raw = readline(MAX_LINE + 1)
@@ -76,7 +92,7 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
             )
         if number == 1 and raw.startswith(BOM):
             raw = raw[3:]
-            declared = True
+            declared = state.declared = True
         if b"\x00" in raw:
             raise ImportFailed.at(
                 source,
@@ -91,7 +107,7 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, str]]:
                 raise ImportFailed.at(
                     source, number, "encoding", f"bytes that are not valid {encoding} text"
                 ) from None
-            encoding = "cp1252"
+            encoding = state.encoding = "cp1252"
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
