@@ -64,6 +64,7 @@ def citizen_pages(chromium: Browser, site: str, sqlite_platform: Platform) -> It
     jobs = tab.url.removeprefix(site)
     transaction = next(view.iter_records("bank.transaction")).id
     stream = view.streams("energy.reading")[0].id
+    source = view.source_holdings()[0].source_id
     paths = [
         "/data",
         "/data/bank.transaction",
@@ -80,6 +81,8 @@ def citizen_pages(chromium: Browser, site: str, sqlite_platform: Platform) -> It
         "/log/verify",
         "/rights",
         "/rights/erase",
+        "/rights/erase/doctype?doctype=bank.transaction",
+        f"/rights/erase/source?source={source}",
         "/account",
         "/data/no.such.doctype",
     ]
@@ -174,6 +177,28 @@ def test_every_page_of_a_citizen(citizen_pages: Any, size: str) -> None:
         if size == "phone" and path in ("/data", "/log", "/services", "/services/answers"):
             screenshot(tab, f"phone{path.replace('/', '-')}")
     assert {p: f for p, f in failures.items() if f} == {}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_partial_erasure_and_its_certificate(citizen_pages: Any, size: str) -> None:
+    """From the rights page: choose a kind of data, confirm, then the certificate page."""
+    tab, _ = citizen_pages
+    tab.set_viewport_size(SIZES[size])
+    tab.goto("/rights")
+    screenshot(tab, f"rights-{size}")
+    tab.get_by_label("Effacer un type de données").select_option("contact.card")
+    tab.locator("form[action='/rights/erase/doctype'] button").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Effacer un type de données")
+    screenshot(tab, f"erase-part-{size}")
+    tab.get_by_label("Je comprends que ces données seront effacées définitivement.").check()
+    tab.get_by_role("button", name="Effacer ces données définitivement").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Données effacées")
+    problems = _problems(tab) + _overflow(tab, size)
+    screenshot(tab, f"erased-part-{size}")
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="Télécharger le certificat").click()
+    assert download.value.suggested_filename.startswith("erasure-certificate-")
+    assert problems == []
 
 
 def test_keyboard_reaches_the_content_first(citizen_pages: Any) -> None:

@@ -19,6 +19,7 @@ services and operators, and reading a record's history is the citizen's alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from selfdata.access.actors import Actor
@@ -40,6 +41,7 @@ from selfdata.store import files as file_store
 from selfdata.store import records as record_store
 from selfdata.store import restrictions as restriction_store
 from selfdata.store import series as series_store
+from selfdata.store import sources as source_store
 from selfdata.store.restrictions import Restriction
 from selfdata.store.revisions import RecordRevision, RevisionAuthor, list_revisions
 from selfdata.store.types import at_ms, from_ms
@@ -52,6 +54,7 @@ __all__ = [
     "Lang",
     "RecordRevision",
     "Restriction",
+    "SourceHolding",
     "access_summary",
     "author_of",
     "erase_doctype",
@@ -60,6 +63,7 @@ __all__ = [
     "record_history",
     "restrict",
     "restrictions",
+    "source_holdings",
     "withdraw_all_consents",
 ]
 
@@ -282,6 +286,60 @@ def _certify(
         log_head=checkpoint.head if checkpoint else None,
     )
     return ErasureReport(statement, gate.certify_erasure(statement))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHolding:
+    """What one import (or connector sync) brought that the space still holds: records
+    and series points per doctype, and files — what erasing that source would remove."""
+
+    source_id: str
+    kind: str | None
+    created_at: datetime | None
+    detail: dict[str, Any]
+    records: dict[str, int]
+    points: dict[str, int]
+    files: int
+
+
+def source_holdings(view: SpaceView) -> list[SourceHolding]:
+    """The space's sources with what each still holds, newest first (a service's
+    answers, sourced ``service:…``, are not imports and are left out)."""
+    _citizen_only(view, "the list of sources")
+    with view._gate.access(view._request("read", "source")) as access:
+        conn, keys = access.conn, access.keys
+        records: dict[str, dict[str, int]] = {}
+        for source_id, doctype, n in record_store.count_by_source(conn, view.space_id):
+            if source_id:
+                records.setdefault(source_id, {})[doctype] = n
+        points: dict[str, dict[str, int]] = {}
+        for stream in series_store.list_streams(conn, keys):
+            if stream.source_id:
+                held = points.setdefault(stream.source_id, {})
+                held[stream.doctype] = held.get(stream.doctype, 0) + stream.points
+        files: dict[str, int] = {}
+        for info in file_store.list_files(conn, keys):
+            if info.source_id:
+                files[info.source_id] = files.get(info.source_id, 0) + 1
+        out = []
+        for source_id in sorted({*records, *points, *files}):
+            if source_id.startswith("service:"):
+                continue
+            row = source_store.get_source(conn, keys, source_id)
+            out.append(
+                SourceHolding(
+                    source_id=source_id,
+                    kind=row[1] if row else None,
+                    created_at=at_ms(row[2]) if row else None,
+                    detail=dict(row[3]) if row else {},
+                    records=records.get(source_id, {}),
+                    points=points.get(source_id, {}),
+                    files=files.get(source_id, 0),
+                )
+            )
+        access.note(count=len(out), detail="sources held")
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(out, key=lambda h: h.created_at or oldest, reverse=True)
 
 
 def erase_doctype(view: SpaceView, doctype: str) -> ErasureReport:

@@ -113,8 +113,67 @@ class Transaction(DoctypeModel):
     ``transaction_id``."""
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+ACCOUNT_LABELS = {
+    "bank": ("Banque", "Bank"),
+    "account_id": ("Compte", "Account"),
+    "currency": ("Devise", "Currency"),
+    "label": ("Nom du compte", "Account name"),
+    "account_type": ("Type de compte", "Account type"),
+    "iban": ("IBAN", "IBAN"),
+    "bic": ("BIC", "BIC"),
+    "holder_name": ("Titulaire", "Account holder"),
+    "opened_on": ("Ouvert le", "Opened on"),
+}
+TRANSACTION_LABELS = {
+    "account_id": ("Compte", "Account"),
+    "booked_on": ("Date de l'opération", "Booking date"),
+    "amount": ("Montant", "Amount"),
+    "currency": ("Devise", "Currency"),
+    "label": ("Libellé", "Label"),
+    "value_date": ("Date de valeur", "Value date"),
+    "transaction_id": ("Référence de la banque", "Bank reference"),
+    "counterparty": ("Bénéficiaire ou payeur", "Counterparty"),
+    "category": ("Catégorie", "Category"),
+    "payment_method": ("Moyen de paiement", "Payment method"),
+    "balance_after": ("Solde après l'opération", "Balance after"),
+    "original_amount": ("Montant en devise d'origine", "Original amount"),
+    "original_currency": ("Devise d'origine", "Original currency"),
+    "memo": ("Note", "Memo"),
+    "occurrence": ("Occurrence le même jour", "Occurrence on the same day"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+ACCOUNT_CHOICES = {
+    "account_type": {
+        "checking": ("Compte courant", "Current account"),
+        "savings": ("Épargne", "Savings"),
+        "credit_card": ("Carte de crédit", "Credit card"),
+        "loan": ("Prêt", "Loan"),
+        "securities": ("Titres", "Securities"),
+        "other": ("Autre", "Other"),
+    }
+}
+TRANSACTION_CHOICES = {
+    "payment_method": {
+        "card": ("Carte", "Card"),
+        "transfer": ("Virement", "Transfer"),
+        "direct_debit": ("Prélèvement", "Direct debit"),
+        "check": ("Chèque", "Cheque"),
+        "cash": ("Espèces", "Cash"),
+        "fee": ("Frais", "Fee"),
+        "interest": ("Intérêts", "Interest"),
+        "other": ("Autre", "Other"),
+    }
+}
+
+
 ACCOUNT = Doctype(
     name="bank.account",
+    summary=("bank", "label", "account_type", "account_id"),
+    choices=ACCOUNT_CHOICES,
+    labels=ACCOUNT_LABELS,
     version=1,
     kind="record",
     model=Account,
@@ -129,6 +188,9 @@ ACCOUNT = Doctype(
 
 TRANSACTION = Doctype(
     name="bank.transaction",
+    summary=("label", "amount", "counterparty", "category", "payment_method"),
+    choices=TRANSACTION_CHOICES,
+    labels=TRANSACTION_LABELS,
     version=1,
     kind="record",
     model=Transaction,

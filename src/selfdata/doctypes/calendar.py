@@ -129,8 +129,42 @@ class Event(DoctypeModel):
         return self
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+EVENT_LABELS = {
+    "uid": ("Identifiant", "Identifier"),
+    "start": ("Début", "Start"),
+    "end": ("Fin", "End"),
+    "all_day": ("Toute la journée", "All day"),
+    "summary": ("Titre", "Title"),
+    "description": ("Description", "Description"),
+    "location": ("Lieu", "Location"),
+    "timezone": ("Fuseau horaire", "Time zone"),
+    "recurrence_rule": ("Répétition", "Repeats"),
+    "recurrence_id": ("Occurrence modifiée", "Changed occurrence"),
+    "exception_dates": ("Dates exclues", "Excluded dates"),
+    "status": ("Statut", "Status"),
+    "organizer": ("Organisateur", "Organiser"),
+    "attendees": ("Participants", "Attendees"),
+    "categories": ("Catégories", "Categories"),
+    "calendar": ("Agenda", "Calendar"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+EVENT_CHOICES = {
+    "status": {
+        "tentative": ("Provisoire", "Tentative"),
+        "confirmed": ("Confirmé", "Confirmed"),
+        "cancelled": ("Annulé", "Cancelled"),
+    }
+}
+
+
 EVENT = Doctype(
     name="calendar.event",
+    summary=("summary", "location", "end", "status"),
+    choices=EVENT_CHOICES,
+    labels=EVENT_LABELS,
     version=1,
     kind="record",
     model=Event,

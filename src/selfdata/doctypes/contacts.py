@@ -87,8 +87,32 @@ class Card(DoctypeModel):
     """The address book it comes from, such as ``Contacts Google``."""
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+CARD_LABELS = {
+    "uid": ("Identifiant", "Identifier"),
+    "full_name": ("Nom complet", "Full name"),
+    "given_name": ("Prénom", "Given name"),
+    "family_name": ("Nom de famille", "Family name"),
+    "additional_names": ("Autres prénoms", "Additional names"),
+    "prefix": ("Civilité", "Prefix"),
+    "nickname": ("Surnom", "Nickname"),
+    "emails": ("Courriels", "E-mails"),
+    "phones": ("Téléphones", "Phones"),
+    "addresses": ("Adresses", "Addresses"),
+    "organisation": ("Organisation", "Organisation"),
+    "title": ("Fonction", "Job title"),
+    "birthday": ("Anniversaire", "Birthday"),
+    "urls": ("Sites web", "Websites"),
+    "categories": ("Catégories", "Categories"),
+    "note": ("Note", "Note"),
+    "address_book": ("Carnet d'adresses", "Address book"),
+}
+
+
 CARD = Doctype(
     name="contact.card",
+    summary=("full_name", "organisation", "emails", "phones"),
+    labels=CARD_LABELS,
     version=1,
     kind="record",
     model=Card,

@@ -79,8 +79,59 @@ class Reading(DoctypeModel):
     """The value, in the unit of the meter."""
 
 
+# Words for people, per field: (French, English). A unit test wants every field here.
+METER_LABELS = {
+    "kind": ("Type de compteur", "Meter type"),
+    "provider": ("Fournisseur ou gestionnaire", "Provider"),
+    "meter_id": ("Numéro du compteur", "Meter number"),
+    "unit": ("Unité", "Unit"),
+    "reading_type": ("Type de relevé", "Reading type"),
+    "label": ("Nom", "Name"),
+    "interval_s": ("Intervalle entre relevés (s)", "Interval between readings (s)"),
+    "address": ("Adresse", "Address"),
+    "tariff": ("Option tarifaire", "Tariff option"),
+    "subscribed_power_kva": ("Puissance souscrite (kVA)", "Subscribed power (kVA)"),
+}
+READING_LABELS = {
+    "time": ("Date et heure", "Date and time"),
+    "value": ("Valeur", "Value"),
+}
+ALERT_RULE_LABELS = {
+    "kind": ("Consommation surveillée", "Consumption watched"),
+    "period": ("Période", "Period"),
+    "threshold": ("Seuil", "Threshold"),
+    "unit": ("Unité", "Unit"),
+    "meter_id": ("Numéro du compteur", "Meter number"),
+    "label": ("Nom", "Name"),
+    "active": ("Active", "Active"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+_KIND_WORDS = {
+    "electricity": ("Électricité", "Electricity"),
+    "gas": ("Gaz", "Gas"),
+    "water": ("Eau", "Water"),
+}
+METER_CHOICES = {
+    "kind": _KIND_WORDS,
+    "reading_type": {
+        "load_curve": ("Courbe de charge", "Load curve"),
+        "daily_consumption": ("Consommation quotidienne", "Daily consumption"),
+        "daily_index": ("Index quotidien", "Daily index"),
+    },
+}
+ALERT_RULE_CHOICES = {
+    "kind": _KIND_WORDS,
+    "period": {"day": ("Par jour", "Per day"), "month": ("Par mois", "Per month")},
+}
+
+
 METER = Doctype(
     name="energy.meter",
+    summary=("label", "kind", "provider", "meter_id", "reading_type"),
+    choices=METER_CHOICES,
+    labels=METER_LABELS,
     version=1,
     kind="record",
     model=Meter,
@@ -95,6 +146,7 @@ METER = Doctype(
 
 READING = Doctype(
     name="energy.reading",
+    labels=READING_LABELS,
     version=1,
     kind="series",
     model=Reading,
@@ -142,6 +194,9 @@ class AlertRule(DoctypeModel):
 
 ALERT_RULE = Doctype(
     name="energy.alert_rule",
+    summary=("label", "kind", "period", "threshold", "active"),
+    choices=ALERT_RULE_CHOICES,
+    labels=ALERT_RULE_LABELS,
     version=1,
     kind="record",
     model=AlertRule,

@@ -302,12 +302,202 @@ class Encounter(FhirResource):
         return value
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+_FHIR_LABELS = {
+    "fhir_id": ("Identifiant FHIR", "FHIR id"),
+    "source": ("Source", "Source"),
+    "status": ("Statut", "Status"),
+    "code_system": ("Système de codes", "Code system"),
+    "code": ("Code", "Code"),
+    "display": ("Libellé", "Name"),
+    "note": ("Note", "Note"),
+}
+PATIENT_LABELS = {
+    "fhir_id": _FHIR_LABELS["fhir_id"],
+    "source": _FHIR_LABELS["source"],
+    "family_name": ("Nom de famille", "Family name"),
+    "given_names": ("Prénoms", "Given names"),
+    "birth_date": ("Date de naissance", "Date of birth"),
+    "gender": ("Genre", "Gender"),
+    "address": ("Adresse", "Address"),
+    "phone": ("Téléphone", "Phone"),
+    "email": ("Courriel", "E-mail"),
+    "general_practitioner": ("Médecin traitant", "General practitioner"),
+}
+OBSERVATION_LABELS = {
+    **_FHIR_LABELS,
+    "display": ("Examen", "Test"),
+    "effective": ("Date", "Date"),
+    "effective_end": ("Fin", "End"),
+    "category": ("Catégorie", "Category"),
+    "value_quantity": ("Valeur", "Value"),
+    "value_unit": ("Unité", "Unit"),
+    "value_string": ("Résultat (texte)", "Result (text)"),
+    "interpretation": ("Interprétation", "Interpretation"),
+    "reference_low": ("Valeur de référence basse", "Reference low"),
+    "reference_high": ("Valeur de référence haute", "Reference high"),
+    "performer": ("Réalisé par", "Performed by"),
+}
+CONDITION_LABELS = {
+    "fhir_id": _FHIR_LABELS["fhir_id"],
+    "source": _FHIR_LABELS["source"],
+    "clinical_status": ("Statut clinique", "Clinical status"),
+    "code_system": _FHIR_LABELS["code_system"],
+    "code": _FHIR_LABELS["code"],
+    "display": ("Pathologie", "Condition"),
+    "verification_status": ("Statut de vérification", "Verification status"),
+    "onset": ("Début", "Onset"),
+    "abatement": ("Fin", "Abatement"),
+    "recorded_on": ("Enregistrée le", "Recorded on"),
+    "severity": ("Gravité", "Severity"),
+    "note": _FHIR_LABELS["note"],
+}
+IMMUNIZATION_LABELS = {
+    "fhir_id": _FHIR_LABELS["fhir_id"],
+    "source": _FHIR_LABELS["source"],
+    "status": _FHIR_LABELS["status"],
+    "vaccine_code_system": ("Système de codes du vaccin", "Vaccine code system"),
+    "vaccine_code": ("Code du vaccin", "Vaccine code"),
+    "occurrence": ("Date", "Date"),
+    "vaccine_display": ("Vaccin", "Vaccine"),
+    "lot_number": ("Numéro de lot", "Lot number"),
+    "dose_number": ("Numéro de dose", "Dose number"),
+    "site": ("Site d'injection", "Injection site"),
+    "performer": ("Vaccinateur", "Given by"),
+    "manufacturer": ("Fabricant", "Manufacturer"),
+    "note": _FHIR_LABELS["note"],
+}
+MEDICATION_LABELS = {
+    **_FHIR_LABELS,
+    "display": ("Médicament", "Medicine"),
+    "effective_start": ("Début", "Start"),
+    "effective_end": ("Fin", "End"),
+    "dosage": ("Posologie", "Dosage"),
+    "reason": ("Motif", "Reason"),
+    "prescriber": ("Prescripteur", "Prescriber"),
+}
+ENCOUNTER_LABELS = {
+    **{k: v for k, v in _FHIR_LABELS.items() if k != "note"},
+    "class_code": ("Type de prise en charge", "Encounter class"),
+    "display": ("Consultation", "Encounter"),
+    "start": ("Début", "Start"),
+    "end": ("Fin", "End"),
+    "reason": ("Motif", "Reason"),
+    "practitioner": ("Praticien", "Practitioner"),
+    "location": ("Lieu", "Location"),
+    "service_provider": ("Établissement", "Care provider"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+_ERROR = ("Saisi par erreur", "Entered in error")
+_UNKNOWN = ("Inconnu", "Unknown")
+CONDITION_CHOICES = {
+    "clinical_status": {
+        "active": ("Active", "Active"),
+        "recurrence": ("Récidive", "Recurrence"),
+        "relapse": ("Rechute", "Relapse"),
+        "inactive": ("Inactive", "Inactive"),
+        "remission": ("Rémission", "Remission"),
+        "resolved": ("Guérie", "Resolved"),
+    },
+    "verification_status": {
+        "unconfirmed": ("Non confirmée", "Unconfirmed"),
+        "provisional": ("Provisoire", "Provisional"),
+        "differential": ("Diagnostic différentiel", "Differential"),
+        "confirmed": ("Confirmée", "Confirmed"),
+        "refuted": ("Réfutée", "Refuted"),
+        "entered-in-error": _ERROR,
+    },
+    "severity": {
+        "mild": ("Légère", "Mild"),
+        "moderate": ("Modérée", "Moderate"),
+        "severe": ("Sévère", "Severe"),
+    },
+}
+ENCOUNTER_CHOICES = {
+    "status": {
+        "planned": ("Prévue", "Planned"),
+        "arrived": ("Arrivé", "Arrived"),
+        "triaged": ("Orienté", "Triaged"),
+        "in-progress": ("En cours", "In progress"),
+        "onleave": ("En permission", "On leave"),
+        "finished": ("Terminée", "Finished"),
+        "cancelled": ("Annulée", "Cancelled"),
+        "entered-in-error": _ERROR,
+        "unknown": _UNKNOWN,
+    }
+}
+IMMUNIZATION_CHOICES = {
+    "status": {
+        "completed": ("Faite", "Completed"),
+        "entered-in-error": _ERROR,
+        "not-done": ("Non faite", "Not done"),
+    }
+}
+MEDICATION_CHOICES = {
+    "status": {
+        "active": ("En cours", "Active"),
+        "completed": ("Terminé", "Completed"),
+        "entered-in-error": _ERROR,
+        "intended": ("Prévu", "Intended"),
+        "stopped": ("Arrêté", "Stopped"),
+        "on-hold": ("Suspendu", "On hold"),
+        "unknown": _UNKNOWN,
+        "not-taken": ("Non pris", "Not taken"),
+    }
+}
+OBSERVATION_CHOICES = {
+    "status": {
+        "registered": ("Enregistrée", "Registered"),
+        "preliminary": ("Préliminaire", "Preliminary"),
+        "final": ("Définitive", "Final"),
+        "amended": ("Modifiée", "Amended"),
+        "corrected": ("Corrigée", "Corrected"),
+        "cancelled": ("Annulée", "Cancelled"),
+        "entered-in-error": _ERROR,
+        "unknown": _UNKNOWN,
+    },
+    "category": {
+        "social-history": ("Mode de vie", "Social history"),
+        "vital-signs": ("Signes vitaux", "Vital signs"),
+        "imaging": ("Imagerie", "Imaging"),
+        "laboratory": ("Biologie", "Laboratory"),
+        "procedure": ("Acte", "Procedure"),
+        "survey": ("Questionnaire", "Survey"),
+        "exam": ("Examen clinique", "Exam"),
+        "therapy": ("Thérapie", "Therapy"),
+        "activity": ("Activité", "Activity"),
+    },
+    "interpretation": {
+        "L": ("Bas", "Low"),
+        "N": ("Normal", "Normal"),
+        "H": ("Haut", "High"),
+        "LL": ("Très bas", "Critically low"),
+        "HH": ("Très haut", "Critically high"),
+        "A": ("Anormal", "Abnormal"),
+        "AA": ("Très anormal", "Critically abnormal"),
+    },
+}
+PATIENT_CHOICES = {
+    "gender": {
+        "male": ("Homme", "Male"),
+        "female": ("Femme", "Female"),
+        "other": ("Autre", "Other"),
+        "unknown": _UNKNOWN,
+    }
+}
+
+
 def _health(
     name: str,
     model: type[FhirResource],
     fr: tuple[str, str],
     en: tuple[str, str],
     *,
+    labels: dict[str, tuple[str, str]],
+    choices: dict[str, dict[str, tuple[str, str]]],
+    summary: tuple[str, ...],
     time_field: str | None = None,
     time_end_field: str | None = None,
 ) -> Doctype:
@@ -320,6 +510,9 @@ def _health(
         category="health",
         title={"fr": fr[0], "en": en[0]},
         description={"fr": fr[1], "en": en[1]},
+        labels=labels,
+        choices=choices,
+        summary=summary,
         time_field=time_field,
         time_end_field=time_end_field,
         natural_key=("fhir_id",),
@@ -331,6 +524,9 @@ PATIENT = _health(
     Patient,
     ("Patient", "L'identité de la personne dans un dossier de santé (FHIR Patient)."),
     ("Patient", "The person a health record is about (FHIR Patient)."),
+    labels=PATIENT_LABELS,
+    choices=PATIENT_CHOICES,
+    summary=("family_name", "given_names", "birth_date", "gender"),
 )
 OBSERVATION = _health(
     "health.observation",
@@ -339,6 +535,9 @@ OBSERVATION = _health(
     ("Observation", "A lab result or a measurement (FHIR Observation)."),
     time_field="effective",
     time_end_field="effective_end",
+    labels=OBSERVATION_LABELS,
+    choices=OBSERVATION_CHOICES,
+    summary=("display", "value_quantity", "interpretation", "reference_low", "reference_high"),
 )
 CONDITION = _health(
     "health.condition",
@@ -347,6 +546,9 @@ CONDITION = _health(
     ("Condition", "A diagnosis or health problem (FHIR Condition)."),
     time_field="onset",
     time_end_field="abatement",
+    labels=CONDITION_LABELS,
+    choices=CONDITION_CHOICES,
+    summary=("display", "clinical_status", "severity"),
 )
 IMMUNIZATION = _health(
     "health.immunization",
@@ -354,6 +556,9 @@ IMMUNIZATION = _health(
     ("Vaccination", "Un vaccin administré (FHIR Immunization)."),
     ("Immunization", "A vaccine given (FHIR Immunization)."),
     time_field="occurrence",
+    labels=IMMUNIZATION_LABELS,
+    choices=IMMUNIZATION_CHOICES,
+    summary=("vaccine_display", "dose_number", "performer", "status"),
 )
 MEDICATION = _health(
     "health.medication",
@@ -362,6 +567,9 @@ MEDICATION = _health(
     ("Medication", "A medicine taken or prescribed (FHIR MedicationStatement)."),
     time_field="effective_start",
     time_end_field="effective_end",
+    labels=MEDICATION_LABELS,
+    choices=MEDICATION_CHOICES,
+    summary=("display", "dosage", "prescriber", "status"),
 )
 
 ENCOUNTER = _health(
@@ -371,6 +579,9 @@ ENCOUNTER = _health(
     ("Encounter", "A consultation, an emergency visit or a hospital stay (FHIR Encounter)."),
     time_field="start",
     time_end_field="end",
+    labels=ENCOUNTER_LABELS,
+    choices=ENCOUNTER_CHOICES,
+    summary=("display", "class_code", "practitioner", "location", "status"),
 )
 
 DOCTYPES = (PATIENT, OBSERVATION, CONDITION, IMMUNIZATION, MEDICATION, ENCOUNTER)

@@ -167,8 +167,80 @@ class PlaceVisit(DoctypeModel):
     _check_end = field_validator("ended_at")(_ended_after_start)
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+TRACK_LABELS = {
+    "name": ("Nom", "Name"),
+    "activity": ("Activité", "Activity"),
+    "started_at": ("Début", "Start"),
+    "source": ("Appareil ou application", "Device or app"),
+    "ended_at": ("Fin", "End"),
+    "distance_m": ("Distance (m)", "Distance (m)"),
+    "elevation_gain_m": ("Dénivelé positif (m)", "Elevation gain (m)"),
+    "track_id": ("Identifiant de la source", "Source's id"),
+}
+POSITION_LABELS = {
+    "time": ("Date et heure", "Date and time"),
+    "lat": ("Latitude", "Latitude"),
+    "lon": ("Longitude", "Longitude"),
+    "ele": ("Altitude (m)", "Elevation (m)"),
+    "accuracy": ("Précision (m)", "Accuracy (m)"),
+}
+TRIP_LABELS = {
+    "mode": ("Moyen de transport", "Means of transport"),
+    "started_at": ("Départ", "Departure"),
+    "ended_at": ("Arrivée", "Arrival"),
+    "distance_m": ("Distance (m)", "Distance (m)"),
+    "start_name": ("Lieu de départ", "From"),
+    "start_lat": ("Latitude du départ", "Departure latitude"),
+    "start_lon": ("Longitude du départ", "Departure longitude"),
+    "end_name": ("Lieu d'arrivée", "To"),
+    "end_lat": ("Latitude de l'arrivée", "Arrival latitude"),
+    "end_lon": ("Longitude de l'arrivée", "Arrival longitude"),
+    "co2e_g": ("Émissions (g CO₂e)", "Emissions (g CO₂e)"),
+    "source": ("Source", "Source"),
+    "trip_id": ("Identifiant de la source", "Source's id"),
+}
+PLACE_VISIT_LABELS = {
+    "place_name": ("Lieu", "Place"),
+    "lat": ("Latitude", "Latitude"),
+    "lon": ("Longitude", "Longitude"),
+    "started_at": ("Arrivée", "Arrival"),
+    "ended_at": ("Départ", "Departure"),
+    "address": ("Adresse", "Address"),
+    "place_id": ("Identifiant du lieu", "Place id"),
+    "confidence": ("Confiance", "Confidence"),
+    "source": ("Source", "Source"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+_MOVES = {
+    "walk": ("Marche", "Walking"),
+    "run": ("Course", "Running"),
+    "bike": ("Vélo", "Cycling"),
+    "scooter": ("Trottinette", "Scooter"),
+    "motorbike": ("Moto", "Motorbike"),
+    "car": ("Voiture", "Car"),
+    "bus": ("Bus", "Bus"),
+    "tram": ("Tramway", "Tram"),
+    "metro": ("Métro", "Metro"),
+    "train": ("Train", "Train"),
+    "plane": ("Avion", "Plane"),
+    "boat": ("Bateau", "Boat"),
+    "transit": ("Transports en commun", "Public transport"),
+    "other": ("Autre", "Other"),
+}
+TRACK_CHOICES = {
+    "activity": {k: _MOVES[k] for k in ("walk", "run", "bike", "car", "transit", "other")}
+}
+TRIP_CHOICES = {"mode": _MOVES}
+
+
 TRACK = Doctype(
     name="mobility.track",
+    summary=("name", "activity", "distance_m", "elevation_gain_m"),
+    choices=TRACK_CHOICES,
+    labels=TRACK_LABELS,
     version=1,
     kind="record",
     model=Track,
@@ -186,6 +258,7 @@ TRACK = Doctype(
 
 POSITION = Doctype(
     name="mobility.position",
+    labels=POSITION_LABELS,
     version=1,
     kind="series",
     model=Position,
@@ -202,6 +275,9 @@ POSITION = Doctype(
 
 TRIP = Doctype(
     name="mobility.trip",
+    summary=("mode", "start_name", "end_name", "distance_m", "co2e_g"),
+    choices=TRIP_CHOICES,
+    labels=TRIP_LABELS,
     version=1,
     kind="record",
     model=Trip,
@@ -219,6 +295,8 @@ TRIP = Doctype(
 
 PLACE_VISIT = Doctype(
     name="mobility.place_visit",
+    summary=("place_name", "address", "ended_at"),
+    labels=PLACE_VISIT_LABELS,
     version=1,
     kind="record",
     model=PlaceVisit,

@@ -92,8 +92,46 @@ class Document(DoctypeModel):
         return value
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+DOCUMENT_LABELS = {
+    "title": ("Titre", "Title"),
+    "kind": ("Type de document", "Document type"),
+    "file_id": ("Fichier", "File"),
+    "filename": ("Nom du fichier", "File name"),
+    "media_type": ("Format", "Format"),
+    "size_bytes": ("Taille (octets)", "Size (bytes)"),
+    "issuer": ("Émetteur", "Issuer"),
+    "issued_on": ("Émis le", "Issued on"),
+    "valid_until": ("Valable jusqu'au", "Valid until"),
+    "reference": ("Référence", "Reference"),
+    "amount": ("Montant", "Amount"),
+    "currency": ("Devise", "Currency"),
+    "page_count": ("Pages", "Pages"),
+    "extracted_text": ("Texte extrait", "Extracted text"),
+    "tags": ("Mots-clés", "Tags"),
+}
+
+
+# Words for the coded values of some fields: (French, English).
+DOCUMENT_CHOICES = {
+    "kind": {
+        "invoice": ("Facture", "Invoice"),
+        "payslip": ("Bulletin de salaire", "Payslip"),
+        "tax_notice": ("Avis d'impôt", "Tax notice"),
+        "id_card": ("Pièce d'identité", "Identity document"),
+        "certificate": ("Attestation", "Certificate"),
+        "contract": ("Contrat", "Contract"),
+        "statement": ("Relevé", "Statement"),
+        "other": ("Autre", "Other"),
+    }
+}
+
+
 DOCUMENT = Doctype(
     name="paper.document",
+    summary=("title", "kind", "issuer", "amount"),
+    choices=DOCUMENT_CHOICES,
+    labels=DOCUMENT_LABELS,
     version=1,
     kind="record",
     model=Document,

@@ -51,6 +51,13 @@ class Doctype:
     ``fallback_key`` is used when a natural-key field is absent — for instance a bank
     transaction without a bank-given id is recognised by its account, date, amount,
     label and occurrence number instead.
+    ``labels`` gives each field its words for people, ``{"amount": ("Montant",
+    "Amount")}`` (French, English): the web app's column headers and the JSON Schema's
+    property titles. A field without one is shown by its name, made readable.
+    ``choices`` does the same for the coded values of a field (``{"payment_method":
+    {"card": ("Carte", "Card"), …}}``); an unknown code is shown as it is.
+    ``summary`` names the few fields that say what a record is, in order (the columns
+    of the web app's list of records).
     """
 
     name: str
@@ -66,6 +73,11 @@ class Doctype:
     columns: tuple[str, ...] = ()
     parent: str | None = None
     fallback_key: tuple[str, ...] = ()
+    labels: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+    choices: Mapping[str, Mapping[str, tuple[str, str]]] = field(
+        default_factory=dict, compare=False
+    )
+    summary: tuple[str, ...] = field(default=(), compare=False)
     # Hot-path callables and per-field key canonicalisers, resolved once.
     _validate: Callable[..., Any] = field(init=False, repr=False, compare=False)
     _dump: Callable[..., Any] = field(init=False, repr=False, compare=False)
@@ -76,6 +88,8 @@ class Doctype:
         set_ = object.__setattr__  # frozen dataclass: derived fields are set once, here
         set_(self, "title", types.MappingProxyType(dict(self.title)))
         set_(self, "description", types.MappingProxyType(dict(self.description)))
+        set_(self, "labels", types.MappingProxyType(dict(self.labels)))
+        set_(self, "choices", types.MappingProxyType(dict(self.choices)))
         set_(self, "_validate", self.model.__pydantic_validator__.validate_python)
         set_(self, "_dump", self.model.__pydantic_serializer__.to_python)
         keys = {*self.natural_key, *self.fallback_key}
@@ -86,6 +100,21 @@ class Doctype:
         problem = _declaration_problem(self)
         if problem:
             raise ValueError(f"doctype {self.name!r}: {problem}")
+
+    def field_label(self, name: str, lang: str) -> str:
+        """The words for field ``name`` in ``lang`` ("fr" or "en"); a field without a
+        label is shown by its name with spaces (``booked_on`` → "booked on")."""
+        pair = self.labels.get(name)
+        if pair is None:
+            return name.replace("_", " ")
+        return pair[1] if lang == "en" else pair[0]
+
+    def value_label(self, name: str, value: str, lang: str) -> str:
+        """The words for the coded ``value`` of field ``name`` (the code if none)."""
+        pair = self.choices.get(name, {}).get(value)
+        if pair is None:
+            return value
+        return pair[1] if lang == "en" else pair[0]
 
     # --- schema ------------------------------------------------------------------------
 
@@ -102,6 +131,9 @@ class Doctype:
         body = self.model.model_json_schema(mode="validation")
         body.pop("title", None)
         body.pop("description", None)
+        for name, spec in body.get("properties", {}).items():
+            if name in self.labels:  # pydantic's "Booked On" becomes the English label
+                spec["title"] = self.labels[name][1]
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": self.schema_id,
@@ -121,6 +153,7 @@ class Doctype:
                 "parent": self.parent,
                 "title_fr": self.title["fr"],
                 "description_fr": self.description["fr"],
+                "labels_fr": {name: pair[0] for name, pair in self.labels.items()},
             },
         }
 
@@ -201,10 +234,21 @@ def _declaration_problem(d: Doctype) -> str | None:
         missing = [lang for lang in _LANGUAGES if not mapping.get(lang)]
         if missing:
             return f"{label} needs text for {', '.join(missing)}"
+    stray = [n for n in d.labels if n not in fields]
+    if stray:
+        return f"labels name unknown field(s) {stray}"
+    stray = [n for n in d.choices if n not in fields]
+    if stray:
+        return f"choices name unknown field(s) {stray}"
+    pairs = [*d.labels.items(), *((n, p) for c in d.choices.values() for n, p in c.items())]
+    blank = [n for n, pair in pairs if len(pair) != 2 or not all(pair)]
+    if blank:
+        return f"labels need French and English words for {blank}"
     named = [d.time_field, d.time_end_field, *d.natural_key, *d.fallback_key, *d.columns]
+    named += d.summary
     unknown = [n for n in named if n is not None and n not in fields]
     if unknown:
-        return f"unknown field(s) {unknown} in time_field/natural_key/columns"
+        return f"unknown field(s) {unknown} in time_field/natural_key/columns/summary"
     if d.fallback_key and not d.natural_key:
         return "a fallback_key needs a natural_key"
     if d.time_end_field and not d.time_field:

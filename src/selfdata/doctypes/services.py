@@ -47,8 +47,27 @@ class ServiceAnswer(DoctypeModel):
     """Its size in bytes (UTF-8 JSON)."""
 
 
+# Words for people, per field: (French, English); test_doctype_labels wants them all.
+ANSWER_LABELS = {
+    "answer_id": ("Identifiant de la réponse", "Answer id"),
+    "service_id": ("Service", "Service"),
+    "consent_id": ("Consentement", "Consent"),
+    "question": ("Question", "Question"),
+    "question_version": ("Version de la question", "Question version"),
+    "asked_at": ("Envoyée le", "Sent on"),
+    "period_start": ("Début de la période", "Period start"),
+    "period_end": ("Fin de la période", "Period end"),
+    "doctypes": ("Données utilisées", "Data used"),
+    "params": ("Paramètres", "Parameters"),
+    "answer": ("Réponse", "Answer"),
+    "answer_bytes": ("Taille (octets)", "Size (bytes)"),
+}
+
+
 ANSWER = Doctype(
     name="service.answer",
+    summary=("service_id", "question", "period_start", "period_end", "answer_bytes"),
+    labels=ANSWER_LABELS,
     version=1,
     kind="record",
     model=ServiceAnswer,

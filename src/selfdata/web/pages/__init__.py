@@ -14,6 +14,7 @@ from selfdata.web.pages import (
     assets,
     data,
     energy,
+    erasure,
     imports,
     log,
     rights,
@@ -26,6 +27,7 @@ __all__ = ["pages_router"]
 def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     # answers before services: /services/answers is not a service's consent screen.
-    for module in (assets, account, data, imports, answers, services, energy, log, rights):
+    modules = (assets, account, data, imports, answers, services, energy, log, rights, erasure)
+    for module in modules:
         router.include_router(module.router)
     return router

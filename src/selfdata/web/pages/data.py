@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from selfdata.access import Query, SpaceView
+from selfdata.doctypes import Doctype
 from selfdata.errors import MalformedQuery, NotFound
 from selfdata.web.pages.charts import bar_chart
 from selfdata.web.pages.common import (
@@ -22,6 +23,7 @@ from selfdata.web.pages.common import (
     require_citizen,
 )
 from selfdata.web.pages.i18n import Formatter, Lang, choose_language
+from selfdata.web.pages.values import ValueFormatter
 
 __all__ = ["CATEGORIES", "router"]
 
@@ -122,21 +124,29 @@ def dashboard(request: Request) -> Response:
     )
 
 
-def _cell(value: Any, fmt: Formatter) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, float):
-        return fmt.number(value, 2)
-    if isinstance(value, int):
-        return fmt.number(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(_cell(v, fmt) for v in value[:3]) + ("…" if len(value) > 3 else "")
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_cell(v, fmt)}" for k, v in list(value.items())[:3])
-    text = str(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+def _shown(name: str, kind: Doctype) -> bool:
+    """Whether a field deserves one of the explorer's few columns when the doctype (a
+    plugin's) names no summary: the time field has its own "Date" column, a currency goes
+    with its amount, ids and code systems mean little to a person (all of them stay on
+    the record page and in the search)."""
+    if name in (kind.time_field, "currency", "original_currency", "uid"):
+        return False
+    return not name.endswith(("_id", "code_system"))
+
+
+def _code_for(kind: Doctype, name: str, text: str) -> str:
+    """What to search for in a coded field: the code whose words (in either language)
+    are, or else contain, the text typed ("prélèvement" finds ``direct_debit``)."""
+    words = kind.choices.get(name)
+    if not words:
+        return text
+    wanted = text.casefold()
+    for exact in (True, False):
+        for code, pair in words.items():
+            said = [w.casefold() for w in pair]
+            if any(w == wanted if exact else wanted in w for w in said):
+                return code
+    return text
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -156,14 +166,16 @@ def explorer(doctype: str, request: Request) -> Response:
     kind = citizen.view.doctype(doctype)
     if kind.kind == "series":
         return _streams(request, citizen, doctype, kind.title[lang])
+    values = ValueFormatter(kind, fmt, gettext(lang))
     fields = list(kind.model.model_fields)
-    columns = [c for c in (kind.columns or tuple(fields[:5])) if c in fields][:6]
+    # The doctype's summary fields; failing those, the first fields worth a column.
+    columns = list(kind.summary) or [c for c in fields if _shown(c, kind)][:5]
     params = request.query_params
     search_field = params.get("field") or columns[0]
     if search_field not in fields:
         raise MalformedQuery(f"{doctype} has no field {search_field!r}")
     text = params.get("q", "").strip()
-    filters = [f"{search_field}~{text}"] if text else []
+    filters = [f"{search_field}~{_code_for(kind, search_field, text)}"] if text else []
     start, end = _date(params.get("from"), "from"), _date(params.get("to"), "to")
     result = citizen.view.query(
         Query.build(
@@ -180,7 +192,7 @@ def explorer(doctype: str, request: Request) -> Response:
         {
             "id": r.id,
             "when": r.time_start,
-            "cells": [_cell(r.data.get(c), fmt) for c in columns],
+            "cells": [values.value(c, r.data, short=True) for c in columns],
         }
         for r in result.items
     ]
@@ -192,8 +204,8 @@ def explorer(doctype: str, request: Request) -> Response:
             "doctype": doctype,
             "title": kind.title[lang],
             "description": kind.description.get(lang, ""),
-            "columns": columns,
-            "fields": fields,
+            "columns": [(c, values.label(c)) for c in columns],
+            "fields": [(f, values.label(f)) for f in fields],
             "rows": rows,
             "field": search_field,
             "q": text,
@@ -226,6 +238,10 @@ def record(doctype: str, record_id: str, request: Request) -> Response:
     if kind.kind == "series":
         return _series(request, citizen, doctype, record_id, kind.title[lang])
     found = citizen.view.get_record(record_id, doctype=doctype)
+    values = ValueFormatter(
+        kind, Formatter(lang, platform_of(request).settings.timezone), gettext(lang)
+    )
+    shown = [(name, values.value(name, found.data)) for name in kind.model.model_fields]
     source = None
     if found.source_id and not found.source_id.startswith("service:"):
         try:
@@ -240,7 +256,7 @@ def record(doctype: str, record_id: str, request: Request) -> Response:
             "doctype": doctype,
             "title": kind.title[lang],
             "record": found,
-            "fields": [(k, v) for k, v in found.data.items() if v not in (None, "", [], {})],
+            "fields": [(values.label(name), text) for name, text in shown if text],
             "source": source,
             "streams": streams,
         },

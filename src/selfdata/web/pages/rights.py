@@ -1,7 +1,10 @@
 """My rights: export the whole space, restrict processing, erase the space (with a
-confirmation step and the operator's signed certificate)."""
+confirmation step and the operator's signed certificate). Erasing one kind of data or
+one import is in ``erasure``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -10,6 +13,7 @@ from starlette.responses import Response
 
 from selfdata.web.auth import clear_session_cookie
 from selfdata.web.pages.common import (
+    Citizen,
     Form,
     PageRoute,
     check_csrf,
@@ -21,7 +25,8 @@ from selfdata.web.pages.common import (
     redirect,
     require_citizen,
 )
-from selfdata.web.pages.i18n import choose_language
+from selfdata.web.pages.erasure import describe_source, held_doctypes
+from selfdata.web.pages.i18n import Formatter, choose_language
 from selfdata.web.routes.portability import stream_from
 
 __all__ = ["router"]
@@ -29,24 +34,25 @@ __all__ = ["router"]
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
+def _context(request: Request, citizen: Citizen) -> dict[str, Any]:
+    """What the rights page shows: restrictions, and what can be restricted or erased."""
+    lang = choose_language(request)
+    platform = platform_of(request)
+    fmt = Formatter(lang, platform.settings.timezone)
+    view = citizen.view
+    return {
+        "held": held_doctypes(view, lang),
+        "sources": [describe_source(view, h, lang, fmt) for h in view.source_holdings()],
+        "restrictions": view.restrictions(),
+        "doctypes": [(n, platform.doctypes.get(n).title[lang]) for n in platform.doctypes.names()],
+    }
+
+
 @router.get("/rights")
 def rights(request: Request) -> Response:
     citizen = require_citizen(request)
-    lang = choose_language(request)
-    platform = platform_of(request)
-    restricted = citizen.view.restrictions()
-    return page(
-        request,
-        "rights.html",
-        {
-            "restrictions": restricted,
-            "doctypes": [
-                (n, platform.doctypes.get(n).title[lang]) for n in platform.doctypes.names()
-            ],
-            "done": request.query_params.get("done"),
-        },
-        citizen=citizen,
-    )
+    context = {**_context(request, citizen), "done": request.query_params.get("done")}
+    return page(request, "rights.html", context, citizen=citizen)
 
 
 @router.post("/rights/export")
@@ -61,8 +67,7 @@ async def export(request: Request) -> Response:
             request,
             "rights.html",
             {
-                "restrictions": citizen.view.restrictions(),
-                "doctypes": [],
+                **_context(request, citizen),
                 "export_error": _("The passphrase needs at least 8 characters."),
             },
             status=400,
