@@ -29,6 +29,7 @@ from selfdata.blobs import BlobStore
 from selfdata.clock import Clock
 from selfdata.crypto import KeyProvider, MasterKeyring, SpaceKeys
 from selfdata.crypto.signing import OperatorSigner
+from selfdata.db.prepared import Prepared
 from selfdata.db.tables import audit_heads, spaces
 from selfdata.doctypes import DoctypeRegistry
 from selfdata.errors import AccessDenied, CryptoError, NotFound, SelfdataError
@@ -47,8 +48,10 @@ __all__ = ["Access", "Gate"]
 
 log = logging.getLogger(__name__)
 
-# Built once: every access runs it.
-_SPACE = select(spaces.c.status, spaces.c.timezone).where(spaces.c.id == bindparam("space_id"))
+# Built once, run on the driver's cursor (db/prepared.py): every access runs it.
+_SPACE = Prepared(
+    select(spaces.c.status, spaces.c.timezone).where(spaces.c.id == bindparam("space_id"))
+)
 
 
 @dataclass(slots=True)
@@ -116,7 +119,7 @@ class Gate:
 
     def _space(self, conn: Connection, space_id: str) -> tuple[SpaceStatus, str]:
         """The space's status and time zone, read in the caller's transaction."""
-        row = conn.execute(_SPACE, {"space_id": space_id}).first()
+        row = _SPACE.first(conn, {"space_id": space_id})
         statuses: dict[object, SpaceStatus] = {
             "active": "active",
             "suspended": "suspended",

@@ -261,10 +261,21 @@ class SpaceView:
         return resolve
 
     def get_record(self, record_id: str, *, doctype: str | None = None) -> Record:
-        with self._gate.access(
-            self._request("read"), resolve_doctype=self._record_doctype(record_id, doctype)
-        ) as access:
-            record = record_store.get_record(access.conn, access.keys, record_id)
+        # One look-up: the gate decides on the stored row's clear doctype, and only
+        # then is its sealed body opened (no second read of the same row).
+        stored: list[Any] = []
+
+        def resolve(conn: Connection) -> str:
+            row = record_store.stored_record(conn, self.space_id, record_id)
+            if row is None:
+                raise NotFound(f"no record {record_id}")
+            if doctype is not None and row.doctype != doctype:
+                raise NotFound(f"no {doctype} record {record_id}")
+            stored.append(row)
+            return str(row.doctype)
+
+        with self._gate.access(self._request("read"), resolve_doctype=resolve) as access:
+            record = record_store.open_record(access.keys, stored[-1])
             _check_window(access, record)
             access.note(count=1, target=record_id)
         return record
@@ -661,6 +672,10 @@ class SpaceView:
     def erase_source(self, source_id: str) -> _rights.ErasureReport:
         """Erasure of everything that came from one source, with a signed certificate."""
         return _rights.erase_source(self, source_id)
+
+    def source_holdings(self) -> list[_rights.SourceHolding]:
+        """The imports the space still holds data from, with counts (citizen only)."""
+        return _rights.source_holdings(self)
 
     # -- the access log ----------------------------------------------------------
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from selfdata.audit.events import AuditEvent, LoggedEvent, canonical_bytes
 from selfdata.crypto import Associated, SpaceKeys
+from selfdata.db.prepared import Prepared
 from selfdata.db.tables import audit_events, audit_heads
 
 __all__ = [
@@ -29,16 +30,26 @@ GENESIS = b"\x00" * 32
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-# Built once: an audited access appends an event, and rebuilding these statements on
-# every call cost more than SQLite's own work.
-_HEAD = (
+# Built once and run on the driver's cursor (db/prepared.py): every audited access
+# appends an event, and SQLAlchemy's per-statement work cost more than SQLite's own.
+_HEAD = Prepared(
     select(audit_heads.c.seq, audit_heads.c.head)
     .where(audit_heads.c.space_id == bindparam("space_id"))
     .with_for_update()
 )
 _INSERT_EVENT = insert(audit_events)
+_APPEND_EVENT = Prepared(
+    insert(audit_events).values(
+        space_id=bindparam("space_id"),
+        seq=bindparam("seq"),
+        at=bindparam("at"),
+        prev_hash=bindparam("prev_hash"),
+        hash=bindparam("hash"),
+        body=bindparam("body"),
+    )
+)
 _INSERT_HEAD = insert(audit_heads)
-_UPDATE_HEAD = (
+_UPDATE_HEAD = Prepared(
     update(audit_heads)
     .where(audit_heads.c.space_id == bindparam("head_space_id"))
     .values(seq=bindparam("seq"), head=bindparam("head"))
@@ -57,15 +68,18 @@ def append_event(conn: Connection, keys: SpaceKeys, event: AuditEvent, at_ms: in
     """Append ``event`` in the caller's transaction (it commits or rolls back with the
     access it describes). The head row serialises concurrent appends to one space."""
     space_id = keys.space_id
-    head = conn.execute(_HEAD, {"space_id": space_id}).first()
+    # The head is read inside the caller's write transaction: on SQLite that is
+    # BEGIN IMMEDIATE, whose lock other processes meet too; on PostgreSQL, FOR UPDATE.
+    # So two appends to one space, from any threads or processes, never share a head.
+    head = _HEAD.first(conn, {"space_id": space_id})
     seq, prev = (int(head.seq) + 1, bytes(head.head)) if head else (1, GENESIS)
     at = datetime.fromtimestamp(at_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
     salt = secrets.token_hex(16)
     canonical = canonical_bytes(seq, at, {**event.as_dict(), "salt": salt})
     digest = chain_hash(prev, canonical)
     body = keys.cipher.seal_raw(canonical, _ad(space_id, seq))
-    conn.execute(
-        _INSERT_EVENT,
+    _APPEND_EVENT.run(
+        conn,
         {
             "space_id": space_id,
             "seq": seq,
@@ -76,7 +90,7 @@ def append_event(conn: Connection, keys: SpaceKeys, event: AuditEvent, at_ms: in
         },
     )
     if head:
-        conn.execute(_UPDATE_HEAD, {"head_space_id": space_id, "seq": seq, "head": digest})
+        _UPDATE_HEAD.run(conn, {"head_space_id": space_id, "seq": seq, "head": digest})
     else:
         conn.execute(_INSERT_HEAD, {"space_id": space_id, "seq": seq, "head": digest})
     return LoggedEvent(seq, at, event, prev.hex(), digest.hex(), salt)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, or_, select, tuple_,
 from sqlalchemy.exc import IntegrityError
 
 from selfdata.crypto import Associated, SpaceKeys
+from selfdata.db.prepared import Prepared
 from selfdata.db.tables import records
 from selfdata.errors import Conflict, MalformedQuery, NotFound
 from selfdata.ids import new_ids
@@ -76,7 +78,6 @@ def insert_records(
     against its own, by fingerprints in their own namespace). A record that is updated
     keeps its previous version in its history (``author`` replaced it)."""
     space_id = keys.space_id
-    seal = keys.cipher.seal_raw
     report = WriteReport()
     prepared: list[tuple[bytes | None, Mapping[str, Any]]] = []
     by_fp: dict[bytes, int] = {}
@@ -93,92 +94,155 @@ def insert_records(
         prepared.append((fp, item))
 
     existing = _existing_by_fingerprint(conn, space_id, doctype.name, list(by_fp))
-    rows: list[tuple[Any, ...]] = []
-    fresh_ids = iter(new_ids(len(prepared), now_ms))
-    starts: list[int] = []
+    rows = _new_rows(keys, doctype, prepared, existing, now_ms, source_id)
     for fp, item in prepared:
-        body = orjson.dumps(item)
-        if fp is not None and fp in existing:
-            record_id, old_body, revision, previous = existing[fp]
-            old = keys.cipher.open_raw(old_body, _ad(space_id, doctype.name, record_id))
-            if orjson.loads(old) == item:
-                report.unchanged += 1
-                report.ids.append(record_id)
-                continue
-            if on_existing == "skip":
-                report.unchanged += 1
-                report.ids.append(record_id)
-                continue
-            if on_existing == "error":
-                raise Conflict(
-                    f"a {doctype.name} record with the same identity already exists ({record_id})",
-                    record_id=record_id,
-                )
-            start, end = _bounds(doctype, item)
-            keep_revision(
-                conn,
-                keys,
-                doctype=doctype.name,
-                record_id=record_id,
-                revision=revision,
-                data=orjson.loads(old),
-                time_start=previous.time_start,
-                time_end=previous.time_end,
-                source_id=previous.source_id,
-                updated_at=previous.updated_at,
-                changed_at=now_ms,
-                author=author or RevisionAuthor(),
-            )
-            conn.execute(
-                update(records)
-                .where(records.c.space_id == space_id, records.c.id == record_id)
-                .values(
-                    body=seal(body, _ad(space_id, doctype.name, record_id)),
-                    time_start=start,
-                    time_end=end,
-                    revision=revision + 1,
-                    updated_at=now_ms,
-                    source_id=source_id,
-                )
-            )
-            report.updated += 1
-            report.ids.append(record_id)
+        if fp is None or fp not in existing:
             continue
-        record_id = next(fresh_ids)
-        start, end = _bounds(doctype, item)
-        if start != NO_TIME:
-            starts.append(start)
-        rows.append(
-            (
-                space_id,
-                record_id,
-                doctype.name,
-                doctype.version,
-                start,
-                end,
-                fp,
-                source_id,
-                1,
-                now_ms,
-                now_ms,
-                seal(body, _ad(space_id, doctype.name, record_id)),
-            )
+        record_id = _apply_existing(
+            conn, keys, doctype, item, existing[fp], now_ms, source_id, on_existing, author
         )
-        report.ids.append(record_id)
+        if record_id is None:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+    # Ids in the order of the items, whatever happened to each.
+    fresh = iter(row[1] for row in rows)
+    report.ids.extend(
+        existing[fp][0] if fp is not None and fp in existing else next(fresh)
+        for fp, _item in prepared
+    )
     if rows:
         try:
-            # Straight to the driver's executemany: bulk imports are the hot path and
-            # the rows are already plain tuples of bytes, ints and strings.
-            conn.exec_driver_sql(_insert_sql(conn), rows)
+            _insert_rows(conn, rows)
         except IntegrityError:
             raise Conflict(
                 f"another write of the same {doctype.name} records happened at the same time; "
                 "retry (nothing was written)"
             ) from None
     report.created += len(rows)
+    starts = [row[4] for row in rows if row[4] != NO_TIME]
     if starts:
         report.first_ms, report.last_ms = min(starts), max(starts)
     return report
+
+
+def _new_rows(
+    keys: SpaceKeys,
+    doctype: Doctype,
+    prepared: Sequence[tuple[bytes | None, Mapping[str, Any]]],
+    existing: Mapping[bytes, Any],
+    now_ms: int,
+    source_id: str | None,
+) -> list[tuple[Any, ...]]:
+    """The insert rows of the items not stored yet: the bulk import's hot loop, so the
+    per-record work is a dict look-up, a JSON dump and a seal."""
+    fresh = [item for fp, item in prepared if fp is None or fp not in existing]
+    # Ascending ids (they share one timestamp): the primary-key index is appended to
+    # instead of split at random places, ~10 % of the SQLite insert.
+    ids = sorted(new_ids(len(fresh), now_ms))
+    space_id, name, version = keys.space_id, doctype.name, doctype.version
+    head, tail = _ad_parts(space_id, name)
+    seal = keys.cipher.seal_raw
+    dumps = orjson.dumps
+    bounds = _bounds_memo(doctype)
+    fps = [fp for fp, _item in prepared if fp is None or fp not in existing]
+    return [
+        (
+            space_id,
+            record_id,
+            name,
+            version,
+            *bounds(item),
+            fp,
+            source_id,
+            1,
+            now_ms,
+            now_ms,
+            seal(dumps(item), head + record_id.encode() + tail),
+        )
+        for record_id, fp, item in zip(ids, fps, fresh, strict=True)
+    ]
+
+
+def _apply_existing(
+    conn: Connection,
+    keys: SpaceKeys,
+    doctype: Doctype,
+    item: Mapping[str, Any],
+    stored: tuple[str, bytes, int, Any],
+    now_ms: int,
+    source_id: str | None,
+    on_existing: OnExisting,
+    author: RevisionAuthor | None,
+) -> str | None:
+    """Compare ``item`` with the record stored under its natural key; update it (its
+    id returned) or leave it (``None``), or refuse per ``on_existing``."""
+    space_id = keys.space_id
+    record_id, old_body, revision, previous = stored
+    old = orjson.loads(keys.cipher.open_raw(old_body, _ad(space_id, doctype.name, record_id)))
+    if old == item or on_existing == "skip":
+        return None
+    if on_existing == "error":
+        raise Conflict(
+            f"a {doctype.name} record with the same identity already exists ({record_id})",
+            record_id=record_id,
+        )
+    start, end = _bounds(doctype, item)
+    keep_revision(
+        conn,
+        keys,
+        doctype=doctype.name,
+        record_id=record_id,
+        revision=revision,
+        data=old,
+        time_start=previous.time_start,
+        time_end=previous.time_end,
+        source_id=previous.source_id,
+        updated_at=previous.updated_at,
+        changed_at=now_ms,
+        author=author or RevisionAuthor(),
+    )
+    conn.execute(
+        update(records)
+        .where(records.c.space_id == space_id, records.c.id == record_id)
+        .values(
+            body=keys.cipher.seal_raw(orjson.dumps(item), _ad(space_id, doctype.name, record_id)),
+            time_start=start,
+            time_end=end,
+            revision=revision + 1,
+            updated_at=now_ms,
+            source_id=source_id,
+        )
+    )
+    return record_id
+
+
+def _ad_parts(space_id: str, doctype: str) -> tuple[bytes, bytes]:
+    """The associated data of this doctype's records around the record id, so a batch
+    builds each record's as ``head + id + tail`` (the same bytes as :func:`_ad`)."""
+    head, tail = _ad(space_id, doctype, "\x00").split(b"\x00")
+    return head, tail
+
+
+def _bounds_memo(doctype: Doctype) -> Callable[[Mapping[str, Any]], tuple[int, int | None]]:
+    """:func:`_bounds`, computed once per distinct time value of a batch (ten years of
+    bank transactions share 3,652 dates): parsing the date is most of its cost."""
+    start_field, end_field = doctype.time_field, doctype.time_end_field
+    if start_field is None:
+        return lambda _item: (NO_TIME, None)
+    memo: dict[Any, tuple[int, int | None]] = {}
+
+    def bounds(item: Mapping[str, Any]) -> tuple[int, int | None]:
+        key = (item.get(start_field), item.get(end_field)) if end_field else item.get(start_field)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = _bounds(doctype, item)
+            return value
+        except TypeError:  # an unhashable value: not canonical JSON, let _bounds judge
+            return _bounds(doctype, item)
+
+    return bounds
 
 
 _INSERT_COLUMNS = (
@@ -205,12 +269,53 @@ def _insert_sql(conn: Connection) -> str:
     return f"INSERT INTO records ({columns}) VALUES ({marks})"  # noqa: S608
 
 
+# The columns whose values differ between the rows of one batch from _new_rows; it
+# gives all of them the same space, doctype, version, source, revision and times.
+_VARYING = frozenset({"id", "time_start", "time_end", "fingerprint", "body"})
+# What may be written into the statement as a literal: ids, doctype names, "service:x".
+_PLAIN = re.compile(r"[A-Za-z0-9_.:-]*")
+
+
+def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Straight to the driver's executemany: bulk imports are the hot path and the rows
+    (from :func:`_new_rows`) are already plain tuples of bytes, ints and strings. The
+    values every row of the batch shares are written once into the statement instead of
+    bound per row (SQLite binds each parameter of each row: 12 → 5 saves ~10 % of the
+    insert)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    first = rows[0]
+    values: list[str] = []
+    for i, column in enumerate(_INSERT_COLUMNS):
+        value = first[i]
+        if column in _VARYING:
+            values.append(mark)
+        elif value is None:
+            values.append("NULL")
+        elif type(value) is int:
+            values.append(str(value))
+        elif isinstance(value, str) and _PLAIN.fullmatch(value):
+            values.append(f"'{value}'")
+        else:  # anything else is bound per row, as usual
+            values.append(mark)
+    bound = [i for i, v in enumerate(values) if v == mark]
+    columns = ", ".join(_INSERT_COLUMNS)
+    # Column names are constants; shared values are ints, NULL or strings of
+    # [A-Za-z0-9_.:-] (no quote can appear); the rest are bound parameters.
+    sql = f"INSERT INTO records ({columns}) VALUES ({', '.join(values)})"  # noqa: S608
+    conn.exec_driver_sql(sql, [tuple([row[i] for i in bound]) for row in rows])
+
+
 def _existing_by_fingerprint(
     conn: Connection, space_id: str, doctype: str, fps: list[bytes]
 ) -> dict[bytes, tuple[str, bytes, int, Any]]:
     """Stored records by fingerprint: id, sealed body, revision, and the row (its time
     bounds, source and update time, kept in the history if it is replaced)."""
     found: dict[bytes, tuple[str, bytes, int, Any]] = {}
+    if not fps or _ANY_OF_DOCTYPE.first(conn, {"space_id": space_id, "doctype": doctype}) is None:
+        # A first import of this doctype (the common bulk case): nothing to look up,
+        # instead of one IN query per 500 fingerprints. A concurrent writer of the same
+        # records still meets the unique index (Conflict), as after a look-up.
+        return found
     for i in range(0, len(fps), _LOOKUP_BATCH):
         batch = fps[i : i + _LOOKUP_BATCH]
         result = conn.execute(
@@ -255,23 +360,45 @@ def _to_record(keys: SpaceKeys, row: Any) -> Record:
 def get_record(
     conn: Connection, keys: SpaceKeys, record_id: str, doctype: str | None = None
 ) -> Record:
-    row = conn.execute(_RECORD, {"space_id": keys.space_id, "record_id": record_id}).first()
+    row = stored_record(conn, keys.space_id, record_id)
     if row is None or (doctype is not None and row.doctype != doctype):
         raise NotFound(f"no record {record_id}" + (f" of doctype {doctype}" if doctype else ""))
     return _to_record(keys, row)
 
 
-_DOCTYPE = select(records.c.doctype).where(
-    records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+def stored_record(conn: Connection, space_id: str, record_id: str) -> Any | None:
+    """A record's row as stored: clear metadata (``row.doctype``…) and the sealed body,
+    so the gate can decide on the doctype before anything is decrypted, and the read
+    then needs no second look-up (:func:`open_record`)."""
+    return _RECORD.first(conn, {"space_id": space_id, "record_id": record_id})
+
+
+def open_record(keys: SpaceKeys, row: Any) -> Record:
+    """The record of a row from :func:`stored_record`, decrypted."""
+    return _to_record(keys, row)
+
+
+_ANY_OF_DOCTYPE = Prepared(
+    select(records.c.id)
+    .where(records.c.space_id == bindparam("space_id"), records.c.doctype == bindparam("doctype"))
+    .limit(1)
 )
-_RECORD = select(records).where(
-    records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+# Prepared (db/prepared.py): single-record reads are the API's hot path.
+_DOCTYPE = Prepared(
+    select(records.c.doctype).where(
+        records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+    )
+)
+_RECORD = Prepared(
+    select(records).where(
+        records.c.space_id == bindparam("space_id"), records.c.id == bindparam("record_id")
+    )
 )
 
 
 def record_doctype(conn: Connection, space_id: str, record_id: str) -> str:
     """The doctype of a record (clear metadata), to authorise before decrypting."""
-    value = conn.execute(_DOCTYPE, {"space_id": space_id, "record_id": record_id}).scalar()
+    value = _DOCTYPE.scalar(conn, {"space_id": space_id, "record_id": record_id})
     if value is None:
         raise NotFound(f"no record {record_id}")
     return str(value)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from selfdata.access import Query as RecordQuery
 from selfdata.errors import FieldError, PayloadTooLarge, ValidationFailed
-from selfdata.web.auth import DataView, PlatformDep
+from selfdata.web.auth import DataView, DeferredDataView, PlatformDep
 from selfdata.web.models import RecordOut, RecordPage, WriteReportOut
 from selfdata.web.params import etag, parse_if_match, parse_instant, require_json
 from selfdata.web.problems import problem_responses
@@ -154,7 +154,10 @@ def write_records(
     summary="One record (ETag: its revision)",
     responses=problem_responses(401, 403, 404),
 )
-def get_record(doctype: str, record_id: str, view: DataView, platform: PlatformDep) -> JSONResponse:
+def get_record(
+    doctype: str, record_id: str, open_view: DeferredDataView, platform: PlatformDep
+) -> JSONResponse:
+    view = open_view()  # authentication first, on this thread (see DeferredDataView)
     platform.doctypes.get(doctype)
     record = view.get_record(record_id, doctype=doctype)
     return JSONResponse(record.as_dict(), headers={"ETag": etag(record.revision)})
