@@ -48,8 +48,8 @@ class Prepared:
             found = self._compiled[key] = (str(compiled), order, defaults)
         return found
 
-    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        if not conn.in_transaction():
+    def _execute(self, conn: Connection, params: Mapping[str, Any], *, begin: bool = True) -> Any:
+        if begin and not conn.in_transaction():
             conn.begin()  # as SQLAlchemy's autobegin would (SQLite: BEGIN IMMEDIATE)
         sql, order, defaults = self._for(conn.dialect)
         values = {**defaults, **params} if defaults else params
@@ -61,6 +61,23 @@ class Prepared:
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first row (a named tuple), or ``None``."""
         cursor = self._execute(conn, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None or self._make is None:
+            return row
+        return self._make(row)
+
+    def first_committed(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row of a read that needs the latest committed state and no lock:
+        run outside any transaction of ``conn`` (a connection just taken from the
+        pool). On SQLite the single SELECT runs in autocommit, without the writers'
+        ``BEGIN IMMEDIATE`` (and its in-process lock); on PostgreSQL the driver's
+        implicit transaction is rolled back when the connection goes back to the pool."""
+        if conn.in_transaction():
+            raise RuntimeError("first_committed reads outside a transaction")
+        cursor = self._execute(conn, params, begin=False)
         try:
             row = cursor.fetchone()
         finally:

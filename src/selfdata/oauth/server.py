@@ -32,6 +32,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from selfdata.clock import Clock
+from selfdata.db.prepared import Prepared
 from selfdata.db.tables import consents, oauth_codes, oauth_tokens
 from selfdata.errors import AuthenticationFailed
 from selfdata.ids import new_id
@@ -45,9 +46,13 @@ REFRESH_TTL = 30 * 86400
 _AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
-# Built once: every service request looks its token up.
-_BY_ACCESS = select(oauth_tokens).where(oauth_tokens.c.access_hash == bindparam("digest"))
-_BY_REFRESH = select(oauth_tokens).where(oauth_tokens.c.refresh_hash == bindparam("digest"))
+# Built once: every service request looks its token up. Read outside any transaction
+# (db/prepared.py): one SELECT sees the latest committed revocation without queueing
+# behind the writers; the gate then re-checks the consent inside its own transaction.
+_BY_ACCESS = Prepared(select(oauth_tokens).where(oauth_tokens.c.access_hash == bindparam("digest")))
+_BY_REFRESH = Prepared(
+    select(oauth_tokens).where(oauth_tokens.c.refresh_hash == bindparam("digest"))
+)
 
 
 def _hash(secret: str) -> bytes:
@@ -368,7 +373,7 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         if not secret:
             return None
         with self._engine.connect() as conn:
-            row = conn.execute(query, {"digest": _hash(secret)}).first()
+            row = query.first_committed(conn, {"digest": _hash(secret)})
         return _Token(row, self._now_ms()) if row is not None else None
 
     def _revoke(self, token: _Token, reason: str = "revoked") -> None:
