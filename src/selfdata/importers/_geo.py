@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ __all__ = [
     "MonthlyTracks",
     "Points",
     "check_position",
+    "checked_point",
     "iso",
     "json_failure",
     "json_items",
@@ -113,6 +114,36 @@ def check_position(lat: float, lon: float) -> str | None:
     if not -180.0 <= lon <= 180.0:
         return f"longitude {lon:g} out of range; expected -180 to 180"
     return None
+
+
+def checked_point(
+    ts: int,
+    read: Callable[[str], object],
+    names: tuple[str, str, str, str],
+    absent: str,
+    bad: Callable[[str, str], Exception],
+) -> tuple[int, float, float, float, float]:
+    """``(ts, lat, lon, ele, accuracy)`` of one point whose latitude, longitude,
+    elevation and accuracy are read by their ``names`` (a CSV's columns, a JSON
+    message's keys). ``bad(field, message)`` is raised for a value that is not a number,
+    a position that is missing (``absent`` says how) or out of range; a missing
+    elevation, or a missing or negative accuracy, is NaN."""
+    values: dict[str, float | None] = {}
+    for name in names:
+        try:
+            values[name] = number(read(name))
+        except ValueError as exc:
+            raise bad(name, str(exc)) from None
+    lat_name, lon_name, ele_name, acc_name = names
+    lat, lon = values[lat_name], values[lon_name]
+    if lat is None or lon is None:
+        raise bad(lat_name if lat is None else lon_name, absent)
+    problem = check_position(lat, lon)
+    if problem is not None:
+        raise bad(lat_name if "latitude" in problem else lon_name, problem)
+    ele, acc = values[ele_name], values[acc_name]
+    nan = float("nan")
+    return (ts, lat, lon, nan if ele is None else ele, nan if acc is None or acc < 0 else acc)
 
 
 class Points:

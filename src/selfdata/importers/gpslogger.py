@@ -28,8 +28,7 @@ from selfdata.importers._geo import (
     POSITION,
     TRACK,
     MonthlyTracks,
-    check_position,
-    number,
+    checked_point,
     parse_time,
 )
 from selfdata.importers.base import (
@@ -165,23 +164,10 @@ def _point(cells: list[str], columns: dict[str, int]) -> tuple[int, float, float
         ts = parse_time(stamp)
     except ValueError as exc:
         raise _Bad(name, str(exc)) from None
-    values: dict[str, float | None] = {}
-    for column in ("lat", "lon", "elevation", "accuracy"):
-        try:
-            values[column] = number(_cell(cells, columns, column))
-        except ValueError as exc:
-            raise _Bad(column, str(exc)) from None
-    lat, lon = values["lat"], values["lon"]
-    if lat is None or lon is None:
-        raise _Bad("lat" if lat is None else "lon", "empty; a position needs lat and lon")
-    problem = check_position(lat, lon)
-    if problem is not None:
-        raise _Bad("lat" if "latitude" in problem else "lon", problem)
-    ele, acc = values["elevation"], values["accuracy"]
-    return (
+    return checked_point(
         ts,
-        lat,
-        lon,
-        _NAN if ele is None else ele,
-        _NAN if acc is None or acc < 0 else acc,
+        lambda column: _cell(cells, columns, column),
+        ("lat", "lon", "elevation", "accuracy"),
+        "empty; a position needs lat and lon",
+        _Bad,
     )

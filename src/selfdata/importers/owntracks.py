@@ -30,8 +30,7 @@ from selfdata.importers._geo import (
     POSITION,
     TRACK,
     MonthlyTracks,
-    check_position,
-    number,
+    checked_point,
     parse_time,
 )
 from selfdata.importers.base import (
@@ -165,23 +164,10 @@ def _point(message: dict[str, Any], stamp: str) -> tuple[int, float, float, floa
         ts = parse_time(raw if raw is not None else (stamp.split() or [""])[0])
     except ValueError as exc:
         raise _Bad("tst", str(exc)) from None
-    values: dict[str, float | None] = {}
-    for name in ("lat", "lon", "alt", "acc"):
-        try:
-            values[name] = number(message.get(name))
-        except ValueError as exc:
-            raise _Bad(name, str(exc)) from None
-    lat, lon = values["lat"], values["lon"]
-    if lat is None or lon is None:
-        raise _Bad("lat" if lat is None else "lon", "missing; a location needs lat and lon")
-    problem = check_position(lat, lon)
-    if problem is not None:
-        raise _Bad("lat" if "latitude" in problem else "lon", problem)
-    ele, acc = values["alt"], values["acc"]
-    return (
+    return checked_point(
         ts,
-        lat,
-        lon,
-        _NAN if ele is None else ele,
-        _NAN if acc is None or acc < 0 else acc,
+        message.get,
+        ("lat", "lon", "alt", "acc"),
+        "missing; a location needs lat and lon",
+        _Bad,
     )
