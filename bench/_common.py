@@ -56,6 +56,7 @@ __all__ = [
     "instance",
     "load_average",
     "median",
+    "median_page_ms",
     "minute_readings",
     "new_meter",
     "own_peak_rss_mib",
@@ -243,6 +244,24 @@ def peak_rss_mib() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def median_page_ms(client: Any, path: str, runs: int, *, warm_check: str = "") -> float:
+    """Median wall time, in ms, of ``runs`` GETs of ``path`` through an HTTP test client,
+    after one warm-up GET; every answer must be a 200, and the warm-up's body must not
+    contain ``warm_check`` when given (a page still waiting for its data, say)."""
+    warm = client.get(path)
+    expect(
+        warm.status_code == 200 and not (warm_check and warm_check in warm.text),
+        f"{path}: {warm.status_code} {warm.text[:200]}",
+    )
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - start)
+        expect(answer.status_code == 200, f"{path}: {answer.status_code}")
+    return round(statistics.median(times) * 1000, 1)
 
 
 def own_peak_rss_mib() -> float:

@@ -10,13 +10,11 @@ sealed copy), Jinja and Babel. Median of N runs after a warm-up.
 
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 from datetime import datetime, timedelta
 from importlib import resources
 
-from _common import Config, Figure, Target, expect, instance
+from _common import Config, Figure, Target, instance, median_page_ms
 from selfdata.demo import energy as demo_energy
 from selfdata.demo.life import PARIS, Life
 from selfdata.energy import questions as energy_questions
@@ -74,21 +72,10 @@ def run(config: Config) -> list[Figure]:
         with TestClient(create_app(platform)) as client:
             client.cookies.set(COOKIE, session.secret)
             for name, path in pages.items():
-                warm = client.get(path)
-                expect(
-                    warm.status_code == 200 and "data-state" not in warm.text,
-                    f"{path}: {warm.status_code} {warm.text[:200]}",
-                )
-                times = []
-                for _ in range(runs):
-                    start = time.perf_counter()
-                    answer = client.get(path)
-                    times.append(time.perf_counter() - start)
-                    expect(answer.status_code == 200, f"{path}: {answer.status_code}")
                 figures.append(
                     Figure(
                         f"energy page: {name}",
-                        round(statistics.median(times) * 1000, 1),
+                        median_page_ms(client, path, runs, warm_check="data-state"),
                         "ms",
                         f"median of {runs}",
                         TARGET,

@@ -9,13 +9,12 @@ and the browser's rendering are not counted. Median of N runs after a warm-up.
 
 from __future__ import annotations
 
-import statistics
 import time
 import warnings
 from datetime import date
 from pathlib import Path
 
-from _common import Config, Figure, Target, expect, instance
+from _common import Config, Figure, Target, expect, instance, median_page_ms
 from selfdata.demo import populate
 from selfdata.services import load_manifest
 from selfdata.web import create_app
@@ -65,18 +64,10 @@ def run(config: Config) -> list[Figure]:
         with TestClient(create_app(platform)) as client:
             client.cookies.set(COOKIE, session.secret)
             for name, path in pages.items():
-                warm = client.get(path)
-                expect(warm.status_code == 200, f"{path}: {warm.status_code} {warm.text[:200]}")
-                times = []
-                for _ in range(runs):
-                    start = time.perf_counter()
-                    answer = client.get(path)
-                    times.append(time.perf_counter() - start)
-                    expect(answer.status_code == 200, f"{path}: {answer.status_code}")
                 figures.append(
                     Figure(
                         f"page render: {name}",
-                        round(statistics.median(times) * 1000, 1),
+                        median_page_ms(client, path, runs),
                         "ms",
                         f"median of {runs}",
                         TARGET,
@@ -93,16 +84,10 @@ def run(config: Config) -> list[Figure]:
                 ("access log", "/log", TARGET),
                 ("access log, filter matching few events", "/log?outcome=denied", None),
             ):
-                client.get(path)
-                times = []
-                for _ in range(runs):
-                    start = time.perf_counter()
-                    expect(client.get(path).status_code == 200, path)
-                    times.append(time.perf_counter() - start)
                 figures.append(
                     Figure(
                         f"page render with {grown:,} log events: {name}",
-                        round(statistics.median(times) * 1000, 1),
+                        median_page_ms(client, path, runs),
                         "ms",
                         f"median of {runs}",
                         target,
